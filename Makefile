@@ -1,0 +1,38 @@
+# citykg: `make run` builds the graph from seeds/ (and, once it exists, serves it);
+# `make test` runs every test. Both create .venv and install into it on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STORE  ?= var/store
+
+.PHONY: run build test install clean distclean
+
+run: build
+	@# serve: add `$(BIN)/citykg serve --store $(STORE)` here when the server lands
+
+build: install
+	$(BIN)/citykg build --store $(STORE)
+
+test: install
+	$(BIN)/pytest
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml is newer than the stamp (editable install: code changes
+# need no reinstall).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf var .pytest_cache .hypothesis build dist *.egg-info
+	find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

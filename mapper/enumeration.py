@@ -1,0 +1,57 @@
+"""Split an enumeration in prose ("with A, B, and C") into answers, guided by the vocabulary.
+
+Labels themselves contain "and" ("Social inclusion and equity", "financing and
+partnerships"), so splitting on every separator would cut answers in two. Instead the text
+is cut at every possible separator and the longest run of pieces that a concept of the
+scheme prints is taken first; a piece no concept covers is kept as printed (free text).
+"""
+
+from __future__ import annotations
+
+import re
+
+from mapper.vocab import Vocabulary
+
+_SEMICOLON = re.compile(r"\s*;\s*(?:and\s+)?")
+_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|as well as\s+)?|\s+and\s+|\s+as well as\s+")
+
+
+def split_enumeration(text: str, scheme: str, vocab: Vocabulary, verb: str = "") -> list[str]:
+    """Answers named in ``text``; ``verb`` ("Investing in ") is tried before a piece that
+    shares the verb of the sentence ("invests in digital systems and physical infrastructure").
+    """
+    separator = _SEMICOLON if ";" in text else _SEPARATOR
+    spans = _pieces(text, separator)
+    answers: list[str] = []
+    start = 0
+    while start < len(spans):
+        end, answer = _longest_match(text, spans, start, scheme, vocab, verb)
+        answers.append(answer)
+        start = end + 1
+    return [answer for answer in answers if answer]
+
+
+def _pieces(text: str, separator: re.Pattern[str]) -> list[tuple[int, int]]:
+    spans, position = [], 0
+    for match in separator.finditer(text):
+        spans.append((position, match.start()))
+        position = match.end()
+    spans.append((position, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _longest_match(
+    text: str, spans: list[tuple[int, int]], start: int, scheme: str, vocab: Vocabulary, verb: str
+) -> tuple[int, str]:
+    for end in range(len(spans) - 1, start - 1, -1):
+        candidate = _clean(text[spans[start][0] : spans[end][1]])
+        if vocab.lookup(scheme, candidate):
+            return end, candidate
+        if verb and vocab.lookup(scheme, verb + candidate):
+            return end, verb + candidate
+    return start, _clean(text[spans[start][0] : spans[start][1]])
+
+
+def _clean(piece: str) -> str:
+    piece = re.sub(r"^(?:the|and)\s+", "", piece.strip(), flags=re.IGNORECASE)
+    return piece.strip(" .*")

@@ -1,0 +1,34 @@
+"""One list line -> one printed answer (:class:`~mapper.model.Item`)."""
+
+from __future__ import annotations
+
+from mapper import patterns as p
+from mapper.lines import Line
+from mapper.model import Item
+from mapper.text import normalise_label
+from mapper.vocab import Vocabulary
+
+
+def item_like(line: Line) -> bool:
+    """A list answer, not prose: short, and not a sentence."""
+    words = line.text.split()
+    return len(line.text) <= 160 and not (line.text.endswith(".") and len(words) >= 6) and not line.sentence_only
+
+
+def make_item(line: Line, scheme: str, vocab: Vocabulary) -> Item:
+    """The answer a list line prints; a bracketed gloss or PDF text after the bold is its note."""
+    text, note = line.text, None
+    bold = line.bold
+    if line.raw.startswith("**") and bold and bold != text:
+        text, note = bold, text[len(bold) :].strip(" ()") or None
+    elif not vocab.lookup(scheme, text):
+        found = p.NAME_ANNOTATION.search(text)
+        if found and found.end() == len(text) and vocab.lookup(scheme, text[: found.start()]):
+            text, note = text[: found.start()].strip(), found.group(1)
+    return Item(text=text, line=line.no, note=note)
+
+
+def add_item(items: list[Item], item: Item) -> None:
+    """Append ``item`` unless the list already has it (web pages print some lists twice)."""
+    if all(normalise_label(existing.text) != normalise_label(item.text) for existing in items):
+        items.append(item)

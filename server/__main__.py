@@ -1,0 +1,7 @@
+"""``python -m server`` runs the ``citykg`` command line, for environments without the script."""
+
+import sys
+
+from server.cli import main
+
+sys.exit(main())

@@ -1,0 +1,188 @@
+"""Serialising the store for people: prefixes, whole-dataset exports, terms in a table.
+
+Shared by the CLI and (later) the HTTP app so ``citykg export`` and ``/export`` give the same
+bytes. Named graphs survive only in TriG and N-Quads; Turtle and JSON-LD carry the union.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, Triple, serialize
+
+from mapper.rdf import DEFAULT_BASE
+
+STANDARD_PREFIXES: dict[str, str] = {
+    "cik": "https://w3id.org/citykg/ontology#",
+    "schema": "http://schema.org/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dct": "http://purl.org/dc/terms/",
+    "wd": "http://www.wikidata.org/entity/",
+}
+DATA_PREFIX = "ckg"  # the data base IRI itself
+DATA_PATHS = ("city", "person", "country", "snapshot", "vocab")  # readable ``city:medellin``
+EXPORT_FORMATS: dict[str, RdfFormat] = {
+    "turtle": RdfFormat.TURTLE,
+    "trig": RdfFormat.TRIG,
+    "nquads": RdfFormat.N_QUADS,
+    "jsonld": RdfFormat.JSON_LD,
+}
+_PN_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+_SCHEMES_QUERY = "SELECT DISTINCT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#ConceptScheme> }"
+_BASE_QUERY = (
+    "SELECT ?g WHERE { GRAPH ?g { ?g a <https://w3id.org/citykg/ontology#Snapshot> } } LIMIT 1"
+)
+
+
+def data_base(store: Store) -> str:
+    """The base IRI the store was built with, read back from a snapshot graph's own name.
+
+    The store describes itself, so no side file can disagree with it.
+    """
+    for row in store.query(_BASE_QUERY):
+        graph = row["g"].value
+        if "/snapshot/" in graph:
+            return graph[: graph.rindex("/snapshot/") + 1]
+    return DEFAULT_BASE
+
+
+def store_prefixes(store: Store) -> dict[str, str]:
+    """Standard prefixes, the data base, its main paths and one prefix per concept scheme."""
+    base = data_base(store)
+    prefixes = dict(STANDARD_PREFIXES)
+    prefixes[DATA_PREFIX] = base
+    for path in DATA_PATHS:
+        prefixes.setdefault(path, f"{base}{path}/")
+    for row in store.query(_SCHEMES_QUERY, use_default_graph_as_union=True):
+        scheme = row["s"]
+        name = scheme.value.rsplit("/", 1)[-1] if isinstance(scheme, NamedNode) else ""
+        if scheme.value.startswith(f"{base}vocab/") and _PN_PREFIX.match(name):
+            prefixes.setdefault(name, f"{scheme.value}/")
+    return prefixes
+
+
+def union_triples(store: Store) -> list[Triple]:
+    """Every triple of every graph, once, sorted so exports are byte-for-byte repeatable."""
+    triples = set(store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True))
+    return sorted(triples, key=str)
+
+
+def sorted_quads(store: Store) -> list[Quad]:
+    """Graph by graph, subject by subject: TriG gets one block per graph, diffs stay small."""
+    quads = store.quads_for_pattern(None, None, None, None)
+    return sorted(quads, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
+
+
+def export_dataset(store: Store, fmt: str) -> bytes:
+    """The whole store in ``fmt`` (a key of EXPORT_FORMATS)."""
+    if fmt == "nquads":
+        return serialize(sorted_quads(store), format=RdfFormat.N_QUADS)
+    prefixes = store_prefixes(store)
+    if fmt == "trig":
+        quads = sorted_quads(store)
+        return serialize(quads, format=RdfFormat.TRIG, prefixes=used_prefixes(prefixes, quads))
+    triples = union_triples(store)
+    if fmt == "turtle":
+        return triples_as_turtle(triples, prefixes)
+    if fmt == "jsonld":
+        return triples_as_jsonld(triples, prefixes)
+    raise ValueError(f"unknown export format {fmt!r}")
+
+
+def triples_as_turtle(triples: list[Triple], prefixes: dict[str, str]) -> bytes:
+    """Sorted, deduplicated Turtle declaring only the prefixes it uses."""
+    triples = sorted(set(triples), key=str)
+    return serialize(triples, format=RdfFormat.TURTLE, prefixes=used_prefixes(prefixes, triples))
+
+
+def triples_as_jsonld(triples: list[Triple], prefixes: dict[str, str]) -> bytes:
+    triples = sorted(set(triples), key=str)
+    expanded = json.loads(serialize(triples, format=RdfFormat.JSON_LD))
+    compacted = compact_jsonld(expanded, used_prefixes(prefixes, triples))
+    return (json.dumps(compacted, indent=1, ensure_ascii=False) + "\n").encode()
+
+
+def used_prefixes(prefixes: dict[str, str], statements: Iterable[Triple | Quad]) -> dict[str, str]:
+    """Only the prefixes some IRI of ``statements`` falls under: a CONSTRUCT of three triples
+    should not open with sixteen declarations."""
+    iris = {iri for statement in statements for term in statement if (iri := _iri_in(term))}
+    return {name: ns for name, ns in prefixes.items() if any(iri.startswith(ns) for iri in iris)}
+
+
+def _iri_in(term: object) -> str | None:
+    """The IRI a serializer may abbreviate: a named node, or a literal's datatype."""
+    if isinstance(term, NamedNode):
+        return term.value
+    if isinstance(term, Literal) and term.language is None:
+        return term.datatype.value
+    return None
+
+
+# --- JSON-LD ------------------------------------------------------------------------------
+
+
+def compact_jsonld(expanded: list[dict[str, Any]], prefixes: dict[str, str]) -> dict[str, Any]:
+    """Expanded JSON-LD to a ``@context`` of prefixes and compact IRIs (``cik:City``).
+
+    pyoxigraph writes expanded JSON-LD only; this rewrites IRIs in the positions JSON-LD
+    expands (property keys, ``@id``, ``@type``) and never touches ``@value``, so the result
+    parses back to the same triples.
+    """
+    ordered = ordered_prefixes(prefixes)
+    return {"@context": dict(sorted(prefixes.items())), "@graph": [_compact_node(node, ordered) for node in expanded]}
+
+
+def _compact_node(node: Any, prefixes: list[tuple[str, str]]) -> Any:
+    if isinstance(node, list):
+        return [_compact_node(item, prefixes) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("@id", "@type"):
+            out[key] = [compact_iri(v, prefixes) for v in value] if isinstance(value, list) else compact_iri(value, prefixes)
+        elif key.startswith("@"):
+            out[key] = value if key == "@value" else _compact_node(value, prefixes)
+        else:
+            out[compact_iri(key, prefixes)] = _compact_node(value, prefixes)
+    return out
+
+
+def compact_iri(iri: str, prefixes: list[tuple[str, str]]) -> str:
+    """``prefix:local`` for the longest matching namespace, else the IRI unchanged."""
+    for name, namespace in prefixes:
+        local = iri[len(namespace) :]
+        if iri.startswith(namespace) and local and not local.startswith("//"):
+            return f"{name}:{local}"
+    return iri
+
+
+# --- terms in a table ---------------------------------------------------------------------
+
+
+def term_text(term: object, prefixes: list[tuple[str, str]]) -> str:
+    """A cell: literals as their text (JSON and CSV keep tags and datatypes), IRIs prefixed
+    where a prefix fits, else ``<iri>``."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal):
+        return term.value
+    if isinstance(term, NamedNode):
+        compact = compact_iri(term.value, prefixes)
+        return compact if compact != term.value else f"<{term.value}>"
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    return str(term)
+
+
+def ordered_prefixes(prefixes: dict[str, str]) -> list[tuple[str, str]]:
+    """Longest namespace first, so ``city:`` wins over ``ckg:``."""
+    return sorted(prefixes.items(), key=lambda item: len(item[1]), reverse=True)
