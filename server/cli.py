@@ -1,7 +1,7 @@
 """The ``citykg`` command line: build, query, export and validate the store.
 
 Every error a user can cause ends in one line on stderr naming the file or parameter, and exit
-status 2; only a bug shows a traceback (set CITYKG_DEBUG=1 to see one for a mapper crash).
+status 2; only a bug shows a traceback (CITYKG_DEBUG=1 prints the cause of a reported error).
 Exit status 1 means the command ran but the answer is "no": nothing could be built, or the
 graph does not conform.
 """
@@ -33,7 +33,7 @@ from server.formats import (
     triples_as_turtle,
 )
 from server.report import BuildReport, DocumentReport
-from server.store import MapperCrash, StoreError, build_store, open_store
+from server.store import StoreError, build_store, open_store
 
 DEFAULT_STORE = Path("var/store")
 DEFAULT_INPUT = Path("seeds")
@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args, console)
     except (UsageError, StoreError) as exc:
-        return _fail(str(exc), EXIT_NO if isinstance(exc, MapperCrash) else EXIT_USAGE, exc)
+        return _fail(str(exc), EXIT_USAGE, exc)
     except KeyboardInterrupt:
         return _fail("interrupted; the store was left as it was", 130)
 

@@ -59,10 +59,6 @@ class BuildError(StoreError):
     """The build stopped; the previous store, if any, is unchanged."""
 
 
-class MapperCrash(BuildError):
-    """The mapper raised something other than its typed errors: a bug, not a bad document."""
-
-
 @dataclass(frozen=True)
 class Document:
     path: Path
@@ -176,8 +172,9 @@ def _read_all(
         except (MapperError, UnreadableInput) as exc:
             entry.error = str(exc)
             continue
-        except Exception as exc:  # a mapper bug: stop, name the document, keep the old store
-            raise MapperCrash(f"{doc.source}: the mapper failed unexpectedly: {type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - a mapper bug must not cost the other documents
+            entry.error = f"{doc.source}: the mapper failed unexpectedly (a bug): {type(exc).__name__}: {exc}"
+            continue
         _describe(entry, snapshot, graph_id, doc_quads)
         quads.extend(doc_quads)
     if on_progress:
