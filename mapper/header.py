@@ -36,10 +36,14 @@ class Header:
 
 
 def parse_population(line: Line) -> Population | None:
+    """ "2,500,000 (2017)", "9.2 million (2020)", "709671"."""
     match = p.POPULATION.match(line.text)
     if not match:
         return None
-    count = int(re.sub(r"\D", "", match.group("count")))
+    if match.group("millions"):
+        count = round(float(match.group("millions").replace(",", ".")) * 1_000_000)
+    else:
+        count = int(re.sub(r"\D", "", match.group("count")))
     year = int(match.group("year")) if match.group("year") else None
     return Population(count=count, year=year, line=line.no)
 
@@ -105,7 +109,11 @@ def _values_after(lines: list[Line], index: int, label: str, vocab: Vocabulary) 
 
 
 def _officer_line(line: Line, vocab: Vocabulary) -> bool:
-    return all(looks_like_name(person.name, vocab) or len(person.name.split()) == 1 for person in split_people(line))
+    """Every name in the line is a person's name (a single word too: "Lula"), not "N/A"."""
+    return all(
+        looks_like_name(person.name, vocab) or (_NAME_WORD.match(person.name) and person.name[0].isupper())
+        for person in split_people(line)
+    )
 
 
 def _assign(header: Header, label: str, values: list[Line], vocab: Vocabulary) -> None:

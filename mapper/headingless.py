@@ -15,40 +15,42 @@ from mapper import patterns as p
 from mapper.items import add_item, item_like, make_item
 from mapper.lines import Line
 from mapper.model import Item
+from mapper.state import LIST_SCHEMES
 from mapper.vocab import Vocabulary
 
-# List sections in page order with their schemes.
-PAGE_ORDER = [
-    ("outcomes", "outcome"),
-    ("success-factors", "success-factor"),
-    ("policy-areas", "policy-area"),
-    ("roles", "role"),
-    ("terms", "term"),
-    ("activities", "activity"),
-    ("funding-sources", "funding-source"),
-    ("funded-activities", "funded-activity"),
-]
 
 
 def place_bare_lines(
-    bare: list[Line], lines: list[Line], lists: dict[str, list[Item]], vocab: Vocabulary, warnings: list[str]
+    bare: list[Line],
+    lines: list[Line],
+    lists: dict[str, list[Item]],
+    vocab: Vocabulary,
+    warnings: list[str],
+    lists_end: int | None = None,
 ) -> None:
     """Add the bare lines that vocabulary places to ``lists``; report the rest.
 
     ``lines`` are all the document's lines: runs are bare lines with nothing printed
-    between them, and a legend entry is told from an answer by the line under it.
+    between them, and a legend entry is told from an answer by the line under it. Below
+    ``lists_end`` (the partnership sentences) policy areas are the data-availability
+    chart, whose levels are lost with its labels: they are not the city's priorities.
     """
     position = {line.no: index for index, line in enumerate(lines)}
     described = {line.no for line in bare if _described(line, lines, position)}
     legend = {line.no for line in bare if vocab.is_legend_label(line.text) and line.no not in described}
     for run in _runs([line for line in bare if item_like(line) and line.no not in legend], position):
         sections = [_sections_of(line, vocab, line.no in described) for line in run]
+        if lists_end is not None:
+            sections = [
+                [s for s in options if s != "policy-areas"] if line.no > lists_end else options
+                for line, options in zip(run, sections)
+            ]
         for line, section in zip(run, _assign(sections)):
             if section is None:
                 if sections[run.index(line)] == [] and len(line.text.split()) <= 8:
                     warnings.append(f"line {line.no}: {line.text!r} stands in no list this page names")
                 continue
-            add_item(lists.setdefault(section, []), make_item(line, dict(PAGE_ORDER)[section], vocab))
+            add_item(lists.setdefault(section, []), make_item(line, LIST_SCHEMES[section], vocab))
 
 
 def _described(line: Line, lines: list[Line], position: dict[int, int]) -> bool:
@@ -71,13 +73,13 @@ def _runs(lines: list[Line], position: dict[int, int]) -> list[list[Line]]:
 def _sections_of(line: Line, vocab: Vocabulary, described: bool) -> list[str]:
     """Lists whose scheme prints the line; a described line is an activity if it can be one."""
     schemes = set(vocab.schemes_of(line.text))
-    sections = [section for section, scheme in PAGE_ORDER if scheme in schemes]
+    sections = [section for section, scheme in LIST_SCHEMES.items() if scheme in schemes]
     return ["activities"] if described and "activities" in sections else sections
 
 
 def _assign(options: list[list[str]]) -> list[str | None]:
     """One section per line (None: unplaced), following page order through the run."""
-    order = [section for section, _ in PAGE_ORDER]
+    order = list(LIST_SCHEMES)
     chosen: list[str | None] = []
     current: str | None = None
     for choices in options:

@@ -24,7 +24,7 @@ HEADINGS: list[tuple[str, re.Pattern[str]]] = [
     ("spotlight", _rx(r"^spotlight on (?:innovation in )?(?P<city>[^|]+?)(?:\s*\|.*)?$")),
     ("vision", _rx(r"^vision and approach to innovation capacity$")),
     ("policy-areas", _rx(r"^(?:the )?policy areas (?:that )?(?P<city>.+?) (?:is|are) focus(?:ed|ing|es) on:?$")),
-    ("policy-areas", _rx(r"^the top (?:\w+ )?priority policy areas\b.*:$")),
+    ("policy-areas", _rx(r"^the top (?:\w+ )?priority policy areas?\b.*:$")),
     ("roles", _rx(r"^(?P<city>.+?) (?:utili[sz]es|uses|employs) (?P<count>\d+) different innovation skills? or roles?\.?$")),
     ("roles", _rx(r"^staff skills and profiles include:?$")),
     ("terms", _rx(r"^terms (?P<city>.+?) most associates? with innovation:?$")),
@@ -41,17 +41,6 @@ HEADINGS: list[tuple[str, re.Pattern[str]]] = [
     ("NoResponse", _rx(r"^no response:?$")),
 ]
 
-LIST_SECTIONS = {
-    "outcomes",
-    "success-factors",
-    "policy-areas",
-    "roles",
-    "terms",
-    "activities",
-    "funding-sources",
-    "funded-activities",
-}
-
 # Chart residue: captions, legend markers ("1. 1"), aggregate counts ("79 cities").
 CAPTION = _rx(r"^(?:policy areas|innovation roles|[\w\s]+) by number of cities$")
 LEGEND_MARKER = re.compile(r"^\d+\.\s*\d+$")
@@ -65,7 +54,11 @@ LABEL = _rx(
     r"lead innovation officers?|lead staff on innovation|chief innovation officers?|innovation website)"
     r"\s*(?::\s*(?P<value>.*))?$"
 )
-POPULATION = re.compile(r"^(?P<count>\d{1,3}(?:[,.\s]\d{3})+|\d+)\s*(?:\((?P<year>\d{4})\))?$")
+POPULATION = re.compile(
+    r"^(?:(?P<millions>\d+(?:[.,]\d+)?)\s*(?:million|m)\b|(?P<count>\d{1,3}(?:[,.\s]\d{3})+|\d+))"
+    r"\s*(?:\((?P<year>\d{4})\))?$",
+    re.IGNORECASE,
+)
 PDF_TITLE = _rx(r"^city innovation snapshot\s*[|:-]\s*(?P<place>.+)$")
 NAME_ANNOTATION = re.compile(r"\s*\(([^)]*)\)\s*")
 
@@ -88,6 +81,7 @@ TEAM_CITY = _rx(r"^(?P<city>.+?)'s? innovation work is\b|in charge of (?P<city2>
 TEAM_SIZE = _rx(
     r"(?P<more>more than |over )?(?P<count>\d[\d,]*) (?:full-time )?"
     r"(?:staff(?: members)?|people|persons|employees|members|officials|civil servants)\b"
+    r"|team of (?P<more2>more than |over )?(?P<count2>\d[\d,]*)\b"
 )
 ACTIVITIES_MAIN = _rx(r"^(?P<city>.+?)'s? most common innovation activities are (?P<list>.+?)\.(?:\s|$)")
 ACTIVITIES_ALSO = _rx(r"innovation activities also include (?P<list>.+?)\.(?:\s|$)")

@@ -266,3 +266,53 @@ def test_unreadable_documents_raise_a_typed_error_naming_the_file(text, reason):
         read_snapshot(text, "folder/bad.txt")
     assert error.value.source == "folder/bad.txt"
     assert reason in str(error.value) and str(error.value).startswith("folder/bad.txt")
+
+
+def test_flat_page_with_surviving_chart_labels_still_places_its_lists():
+    text = page(
+        HEADER, "Lead Innovation Officer", "Jane Doe",
+        "Improve service delivery\nDedicated funding",
+        "Along with 50% of cities surveyed, Denver has an explicit innovation strategy.",
+        "Economic development\nHealth",
+        "Denver has developed partnerships to promote its innovation capacity with other public agencies.",
+        "Water\nTourism",  # the data chart, its level labels lost: not priorities, not ratings
+        "Sufficient data", "Education",
+    )
+    facts = facts_of(text)
+    assert facts["outcomes"] == ["Improve service delivery"]
+    assert facts["success_factors"] == ["Dedicated funding"]
+    assert facts["policy_areas"] == ["Economic development", "Health"]
+    assert facts["data_sufficiency"]["Sufficient"] == ["Education"]
+
+
+@pytest.mark.parametrize(
+    "printed, count, year",
+    [("2,500,000 (2017)", 2500000, 2017), ("9.2 million (2020)", 9200000, 2020), ("709671", 709671, None),
+     ("1.234.567 (2019)", 1234567, 2019)],
+)
+def test_population_forms(printed, count, year):
+    text = page("Denver, CO", "United States", "Mayor", "Jane Doe", "Population", printed,
+                "Innovation is helping to:")
+    facts = facts_of(text)
+    assert (facts["population"], facts["population_year"]) == (count, year)
+
+
+@pytest.mark.parametrize(
+    "sentence, structures, size",
+    [
+        ("Denver has a dedicated team for innovation in the Mayor's Office, which consists of 12 people.",
+         ["Team in the Mayor's office"], {"count": 12, "more_than": False}),
+        ("Denver's innovation work is sprinkled throughout the municipality, led by a team of 5.",
+         ["Work sprinkled throughout the municipality"], {"count": 5, "more_than": False}),
+        ("As an independent department, Denver's dedicated team for innovation consists of more than 40 staff.",
+         ["Independent body or department"], {"count": 40, "more_than": True}),
+    ],
+)
+def test_team_sentences(sentence, structures, size):
+    facts = facts_of(page(HEADER, sentence))
+    assert facts["team_structures"] == structures and facts["team_size"] == size
+
+
+def test_officer_placeholder_is_not_a_person():
+    text = page(HEADER, "Lead Innovation Officer", "N/A", "Innovation is helping to:")
+    assert facts_of(text)["lead_officers"] == []

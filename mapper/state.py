@@ -1,0 +1,44 @@
+"""What one pass over a page has read so far, shared by the pass and the sentence readers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mapper.lines import Line
+from mapper.model import Item, Section, Sourced
+
+# List sections in page order, with the vocabulary scheme of their answers.
+LIST_SCHEMES = {
+    "outcomes": "outcome",
+    "success-factors": "success-factor",
+    "policy-areas": "policy-area",
+    "roles": "role",
+    "terms": "term",
+    "activities": "activity",
+    "funding-sources": "funding-source",
+    "funded-activities": "funded-activity",
+}
+
+
+@dataclass
+class PageState:
+    """What the pass has read so far."""
+
+    section: str | None = None
+    list_open: bool = False
+    skip_next: bool = False  # the line after a legend marker is a legend label
+    in_chart: bool = False  # after "N cities" in the funded-activities chart
+    mentions: list[Sourced[str]] = field(default_factory=list)
+    lists: dict[str, list[Item]] = field(default_factory=dict)
+    found: set[Section] = field(default_factory=set)
+    bare: list[Line] = field(default_factory=list)  # lines no heading, label or pattern claimed
+    listless: list[Line] = field(default_factory=list)  # bare lines read where no list heading stood
+    lists_end: int | None = None  # line of the first partnership sentence: the page's lists are above it
+    spotlight: list[Line] = field(default_factory=list)
+    area_notes: dict[str, str] = field(default_factory=dict)
+    data_counts: list[int] = field(default_factory=list)
+    values: dict[str, object] = field(default_factory=dict)  # single-valued facts
+    structures: list[Item] = field(default_factory=list)
+    partners: list[Item] = field(default_factory=list)
+    data_partners: list[Item] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
