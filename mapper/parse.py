@@ -86,6 +86,10 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
         state.data_counts.append(int(line.text))
     elif state.section in _LEVELS:
         add_item(state.lists.setdefault(state.section, []), make_item(line, "policy-area", vocab))
+    elif state.section in LIST_SCHEMES and _belongs_elsewhere(line, LIST_SCHEMES[state.section], vocab):
+        state.section, state.list_open = None, False  # the next list's heading was dropped
+        state.bare.append(line)
+        state.listless.append(line)
     elif state.section in LIST_SCHEMES:
         if _read_area_note(line, state, vocab):
             return
@@ -97,6 +101,12 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
         state.bare.append(line)
         if state.section in _LISTLESS:
             state.listless.append(line)
+
+
+def _belongs_elsewhere(line: Line, scheme: str, vocab: Vocabulary) -> bool:
+    """A line only other lists' schemes print: the open list ended without its caption."""
+    schemes = vocab.schemes_of(line.text)
+    return bool(schemes) and scheme not in schemes and set(schemes) & set(LIST_SCHEMES.values()) != set()
 
 
 def _read_heading(line: Line, state: PageState) -> bool:

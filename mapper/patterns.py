@@ -77,7 +77,7 @@ TEAM = _rx(
     r"innovation work is (?!internal)|dedicated team for innovation|team (?:dedicated|devoted) to innovation|"
     r"task group|in charge of .*innovation work|does not have a dedicated team"
 )
-TEAM_CITY = _rx(r"^(?P<city>.+?)'s? innovation work is\b|in charge of (?P<city2>.+?)'s? innovation work")
+TEAM_CITY = _rx(r"(?:^|,\s)(?P<city>[^,]+?)'s? innovation work is\b|in charge of (?P<city2>.+?)'s? innovation work")
 TEAM_SIZE = _rx(
     r"(?P<more>more than |over )?(?P<count>\d[\d,]*) (?:full-time )?"
     r"(?:staff(?: members)?|people|persons|employees|members|officials|civil servants)\b"

@@ -29,6 +29,7 @@ class Concept:
     iri: str
     scheme: str  # the scheme's short name: "role", "policy-area", ...
     pref_label: str
+    notation: str | None = None  # skos:notation (the ISO 3166-1 alpha-2 code of a country)
 
 
 @dataclass
@@ -83,6 +84,7 @@ def load_vocabulary(directory: Path = ONTOLOGY_DIR / "vocab") -> Vocabulary:
 def _index_file(vocab: Vocabulary, triples: list, path: Path) -> None:
     schemes: dict[str, str] = {}
     prefs: dict[str, str] = {}
+    notations: dict[str, str] = {}
     labels: dict[str, list[str]] = {}
     for triple in triples:
         subject, predicate, obj = triple.subject, triple.predicate.value, triple.object
@@ -90,6 +92,8 @@ def _index_file(vocab: Vocabulary, triples: list, path: Path) -> None:
             continue
         if predicate == f"{SKOS}inScheme":
             schemes[subject.value] = scheme_name(obj.value)
+        elif predicate == f"{SKOS}notation":
+            notations[subject.value] = obj.value
         elif predicate in _LABELS:
             labels.setdefault(subject.value, []).append(obj.value)
             if predicate == CHART_LEGEND_LABEL:
@@ -97,7 +101,7 @@ def _index_file(vocab: Vocabulary, triples: list, path: Path) -> None:
             if predicate == f"{SKOS}prefLabel" and getattr(obj, "language", None) in (None, "en"):
                 prefs[subject.value] = obj.value
     for iri, scheme in schemes.items():
-        concept = Concept(iri=iri, scheme=scheme, pref_label=prefs.get(iri, iri))
+        concept = Concept(iri=iri, scheme=scheme, pref_label=prefs.get(iri, iri), notation=notations.get(iri))
         vocab.concepts[iri] = concept
         index = vocab.by_label.setdefault(scheme, {})
         for label in labels.get(iri, []):

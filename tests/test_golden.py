@@ -1,4 +1,8 @@
-"""Each seed parses to exactly the facts its hand-checked golden file lists."""
+"""Each document parses to exactly the facts its hand-checked golden file lists.
+
+tests/golden/ holds the goldens of the seeds (seeds/); tests/pages/ holds hand-written pages
+of the renderings and variations the seeds lack, each beside its golden.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,19 @@ from tests.facts import snapshot_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDENS = sorted((ROOT / "tests" / "golden").glob("*.json"))
-PREFIX_KEYS = {"spotlight_starts_with": "spotlight"}
+PAGES = sorted((ROOT / "tests" / "pages").glob("*.json"))
 
 
-@pytest.fixture(scope="module", params=GOLDENS, ids=lambda path: path.stem)
+def document_of(golden_path):
+    """The document a golden describes: a seed, or the page beside it."""
+    source = json.loads(golden_path.read_text(encoding="utf-8"))["source"]
+    return (ROOT / "seeds" / source) if golden_path.parent.name == "golden" else golden_path.parent / source
+
+
+@pytest.fixture(scope="module", params=GOLDENS + PAGES, ids=lambda path: path.stem)
 def pair(request):
     golden = json.loads(request.param.read_text(encoding="utf-8"))
-    text = (ROOT / "seeds" / golden["source"]).read_text(encoding="utf-8")
+    text = document_of(request.param).read_text(encoding="utf-8")
     return golden, snapshot_facts(read_snapshot(text, golden["source"]))
 
 

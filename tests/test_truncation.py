@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 from mapper import UnreadableDocument, read_snapshot
 from tests.facts import snapshot_facts
 
-SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+HERE = Path(__file__).resolve().parent
+SEEDS = sorted((HERE.parent / "seeds").glob("*.txt"))
+PAGES = sorted(path for path in (HERE / "pages").iterdir() if path.suffix in {".txt", ".md"})
 FLAGS = {"source", "rendering"}  # what a cut may legitimately change
 
 
@@ -49,7 +51,7 @@ def check_cut(text: str, source: str, full: dict, at: int) -> None:
     assert_no_invented_facts(snapshot_facts(snapshot), full)
 
 
-@pytest.fixture(scope="module", params=SEEDS, ids=lambda path: path.stem)
+@pytest.fixture(scope="module", params=SEEDS + PAGES, ids=lambda path: path.stem)
 def seed(request):
     text = request.param.read_text(encoding="utf-8")
     return text, request.param.name, snapshot_facts(read_snapshot(text, request.param.name))
