@@ -1,4 +1,4 @@
-# citykg: `make run` builds the graph from seeds/ (and, once it exists, serves it);
+# citykg: `make run` builds the graph from seeds/ and serves it (http://127.0.0.1:8000/sparql);
 # `make test` runs every test. Both create .venv and install into it on first use.
 
 PYTHON ?= python3
@@ -6,11 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STORE  ?= var/store
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 
 .PHONY: run build test install clean distclean
 
 run: build
-	@# serve: add `$(BIN)/citykg serve --store $(STORE)` here when the server lands
+	$(BIN)/citykg serve --store $(STORE) --host $(HOST) --port $(PORT)
 
 build: install
 	$(BIN)/citykg build --store $(STORE)

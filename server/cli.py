@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyoxigraph import NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, Store
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    Store,
+)
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
 from mapper.rdf import DEFAULT_BASE
+from server import canned_cli, serve
 from server.formats import (
     EXPORT_FORMATS,
     compact_iri,
@@ -31,19 +37,17 @@ from server.formats import (
     term_text,
     triples_as_jsonld,
     triples_as_turtle,
+    write_stdout,
 )
 from server.report import BuildReport, DocumentReport
+from server.scan import is_update
+from server.sparql import SparqlError, syntax_error_message
 from server.store import StoreError, build_store, open_store
 
 DEFAULT_STORE = Path("var/store")
 DEFAULT_INPUT = Path("seeds")
 QUERY_FORMATS = ("table", "json", "csv")
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
-
-_PROLOGUE = re.compile(r"(?:\s+|#[^\n]*|PREFIX\s+[\w.\-]*:\s*<[^>]*>|BASE\s*<[^>]*>)*", re.IGNORECASE)
-_POSITION = re.compile(r"at (?P<line>\d+):(?P<column>\d+)")
-MAX_MESSAGE = 240
-_UPDATE_VERB = re.compile(r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b", re.IGNORECASE)
 
 
 class UsageError(Exception):
@@ -63,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = _console()
     try:
         return args.handler(args, console)
-    except (UsageError, StoreError) as exc:
+    except (UsageError, StoreError, SparqlError) as exc:
         return _fail(str(exc), EXIT_USAGE, exc)
     except KeyboardInterrupt:
         return _fail("interrupted; the store was left as it was", 130)
@@ -91,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_query(commands)
     _add_export(commands)
     _add_validate(commands)
+    canned_cli.add_queries_command(commands)
+    serve.add_serve_command(commands, DEFAULT_STORE)
     return parser
 
 
@@ -153,8 +159,8 @@ def _progress() -> Progress:
 
 def summary_table(report: BuildReport) -> Table:
     table = Table(title=f"citykg build → {report.store}", title_justify="left")
-    for header in ("document", "rendering", "city", "graph", "sections found", "free-text values", "warnings / error"):
-        table.add_column(header, overflow="fold")
+    for header in ("document", "rendering", "city", "wikidata", "graph", "sections found", "free-text values", "warnings / error"):
+        table.add_column(header, overflow="fold", no_wrap=header in ("document", "rendering", "wikidata", "graph"))
     for doc in report.documents:
         table.add_row(*_summary_row(doc))
     return table
@@ -162,7 +168,7 @@ def summary_table(report: BuildReport) -> Table:
 
 def _summary_row(doc: DocumentReport) -> list[str | Text]:
     if not doc.read:
-        return [doc.source, "", "", "", "", "", Text(f"UNREAD: {doc.error}", style="bold red")]
+        return [doc.source, "", "", "", "", "", "", Text(f"UNREAD: {doc.error}", style="bold red")]
     sections = str(doc.sections_found)
     if doc.sections_missing:
         sections += f" (missing {len(doc.sections_missing)})"
@@ -170,13 +176,33 @@ def _summary_row(doc: DocumentReport) -> list[str | Text]:
         sections += ", truncated"
     free_text = "\n".join(f"{item['scheme']}: {item['text']}" for item in doc.free_text)
     warnings = Text("\n".join(doc.warnings), style="yellow")
-    return [doc.source, doc.rendering or "", doc.city or "", doc.graph_id or "", sections, free_text, warnings]
+    return [doc.source, doc.rendering or "", doc.city or "", _wikidata_cell(doc), doc.graph_id or "", sections, free_text, warnings]
+
+
+def _wikidata_cell(doc: DocumentReport) -> Text:
+    """``Q48278 sameAs`` / ``Q53077 closeMatch`` / ``unmatched`` / ``ambiguous (Q1, Q2)`` for
+    the city, and the country's link on a second line."""
+    cell = Text()
+    if doc.wikidata is None:
+        return cell
+    cell.append(_link_text(doc.wikidata), style=None if doc.wikidata["status"] == "matched" else "bold yellow")
+    if doc.country_wikidata is not None:
+        cell.append(f"\ncountry {_link_text(doc.country_wikidata)}")
+    return cell
+
+
+def _link_text(match: dict) -> str:
+    if match["status"] == "matched":
+        return f"{match['qid']} {match['link']}"
+    candidates = match.get("candidates") or []
+    return f"{match['status']} ({', '.join(candidates)})" if candidates else match["status"]
 
 
 def totals_line(report: BuildReport) -> str:
     t = report.totals
     where = f"store {report.store} (build {report.build_id})" if report.written else "store not written"
-    return f"{t.documents} documents, {t.cities} cities, {t.quads} quads, {t.unread} unread — {where}"
+    links = f" ({t.cities_linked} linked to Wikidata, {t.cities_unmatched} unmatched)" if report.wikidata_sources else ""
+    return f"{t.documents} documents, {t.cities} cities{links}, {t.quads} quads, {t.unread} unread — {where}"
 
 
 # --- query ----------------------------------------------------------------------------------
@@ -187,11 +213,16 @@ def _add_query(commands: argparse._SubParsersAction) -> None:
     query.add_argument("query", metavar="QUERY|FILE", help="SPARQL text, or a file holding it")
     _store_option(query)
     query.add_argument("--format", choices=QUERY_FORMATS, default="table", help="output format (default: table)")
+    canned_cli.add_param_option(query)
     query.set_defaults(handler=cmd_query)
 
 
 def cmd_query(args: argparse.Namespace, console: Console) -> int:
-    """Read-only SPARQL with the standard and store prefixes predeclared."""
+    """Read-only SPARQL with the standard and store prefixes predeclared; a canned query's
+    name (see `citykg queries`) runs that query with its --param values."""
+    canned = canned_cli.canned_target(args.query, args.param)
+    if canned is not None:
+        return canned_cli.run_canned(canned, args.param, args.store, args.format, console)
     text = load_query(args.query)
     store = open_store(args.store)
     prefixes = store_prefixes(store)
@@ -237,38 +268,19 @@ def _looks_like_path(argument: str) -> bool:
     return not any(ch.isspace() for ch in argument) and argument.lower().endswith((".rq", ".sparql"))
 
 
-def syntax_error_message(query: str, message: str) -> str:
-    """The parser's message on one line (its list of expected tokens can run to a screenful),
-    then the offending query line with a caret under the reported ``line:column``."""
-    flat = " ".join(message.split())
-    flat = flat if len(flat) <= MAX_MESSAGE else flat[: MAX_MESSAGE - 1] + "…"
-    where = _POSITION.search(message)
-    lines = query.splitlines()
-    if not where or not 1 <= int(where["line"]) <= len(lines):
-        return f"query syntax error: {flat}"
-    line, column = int(where["line"]), int(where["column"])
-    return f"query syntax error: {flat}\n  {lines[line - 1]}\n  {' ' * (column - 1)}^"
-
-
-def is_update(text: str) -> bool:
-    """True for a SPARQL UPDATE request, so refusing it can say why instead of a parse error."""
-    start = _PROLOGUE.match(text)
-    return bool(_UPDATE_VERB.match(text, start.end() if start else 0))
-
-
 def _print_result(result: object, fmt: str, prefixes: dict[str, str], console: Console) -> None:
     if isinstance(result, QueryBoolean):
         if fmt == "table":
             console.print("true" if bool(result) else "false")
         else:
-            _write_stdout(result.serialize(format=_results_format(fmt)))
+            write_stdout(result.serialize(format=_results_format(fmt)))
     elif isinstance(result, QuerySolutions):
         if fmt == "table":
             _print_solutions(result, prefixes, console)
         else:
-            _write_stdout(result.serialize(format=_results_format(fmt)))
+            write_stdout(result.serialize(format=_results_format(fmt)))
     else:  # CONSTRUCT / DESCRIBE
-        _write_stdout(_graph_bytes(list(result), fmt, prefixes))
+        write_stdout(_graph_bytes(list(result), fmt, prefixes))
 
 
 def _results_format(fmt: str) -> QueryResultsFormat:
@@ -310,7 +322,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
         raise UsageError(f"-o {args.output}: directory {args.output.parent} does not exist")
     data = export_dataset(open_store(args.store), args.format)
     if args.output is None:
-        _write_stdout(data)
+        write_stdout(data)
     else:
         _write_file(args.output, data, "-o")
     return EXIT_OK
@@ -347,20 +359,6 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
 
 # --- output helpers -------------------------------------------------------------------------
-
-
-def _write_stdout(data: bytes) -> None:
-    """Bytes as produced by the serializer, newline-terminated; via the text layer when stdout
-    has no byte buffer (some test captures)."""
-    if data and not data.endswith(b"\n"):
-        data += b"\n"
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:
-        sys.stdout.write(data.decode("utf-8"))
-        return
-    sys.stdout.flush()
-    buffer.write(data)
-    buffer.flush()
 
 
 def _write_file(path: Path, data: bytes, option: str) -> None:

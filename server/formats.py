@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable
 from typing import Any
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, Triple, serialize
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    Quad,
+    RdfFormat,
+    Store,
+    Triple,
+    serialize,
+)
 
 from mapper.rdf import DEFAULT_BASE
 
@@ -110,6 +120,28 @@ def triples_as_jsonld(triples: list[Triple], prefixes: dict[str, str]) -> bytes:
     return (json.dumps(compacted, indent=1, ensure_ascii=False) + "\n").encode()
 
 
+def triples_as_context_jsonld(triples: list[Triple]) -> bytes:
+    """JSON-LD compacted with ``ontology/context.jsonld`` (terms like ``employsRole``), inline.
+
+    pyoxigraph writes expanded JSON-LD only and would not read a remote ``@context`` back, so
+    rdflib compacts against the inlined project context; the result parses back to ``triples``.
+    """
+    from rdflib import Graph  # rdflib is slow to import; only JSON-LD needs it
+
+    graph = Graph()
+    if triples:
+        graph.parse(data=serialize(sorted(set(triples), key=str), format=RdfFormat.N_TRIPLES), format="nt")
+    text = graph.serialize(format="json-ld", context=jsonld_context(), auto_compact=True, indent=1)
+    return (text.rstrip("\n") + "\n").encode()
+
+
+def jsonld_context() -> dict[str, Any]:
+    """The ``@context`` object of ``ontology/context.jsonld``."""
+    from mapper.vocab import ONTOLOGY_DIR
+
+    return json.loads((ONTOLOGY_DIR / "context.jsonld").read_text(encoding="utf-8"))["@context"]
+
+
 def used_prefixes(prefixes: dict[str, str], statements: Iterable[Triple | Quad]) -> dict[str, str]:
     """Only the prefixes some IRI of ``statements`` falls under: a CONSTRUCT of three triples
     should not open with sixteen declarations."""
@@ -186,3 +218,17 @@ def term_text(term: object, prefixes: list[tuple[str, str]]) -> str:
 def ordered_prefixes(prefixes: dict[str, str]) -> list[tuple[str, str]]:
     """Longest namespace first, so ``city:`` wins over ``ckg:``."""
     return sorted(prefixes.items(), key=lambda item: len(item[1]), reverse=True)
+
+
+def write_stdout(data: bytes) -> None:
+    """Bytes as produced by the serializer, newline-terminated; via the text layer when stdout
+    has no byte buffer (some test captures)."""
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    sys.stdout.flush()
+    buffer.write(data)
+    buffer.flush()

@@ -27,6 +27,10 @@ class DocumentReport:
     warnings: list[str] = field(default_factory=list)
     quads: int = 0
     error: str | None = None
+    # Wikidata matches of the city and its country (mapper.reconcile.Match.to_dict(): status,
+    # qid, link, method, confidence, source, candidates, note); None when not reconciled
+    wikidata: dict | None = None
+    country_wikidata: dict | None = None
 
     @property
     def read(self) -> bool:
@@ -43,6 +47,8 @@ class Totals:
     quads: int = 0  # distinct quads in the store as written (vocabularies included)
     free_text: int = 0
     warnings: int = 0
+    cities_linked: int = 0  # distinct cities with an owl:sameAs or skos:closeMatch to Wikidata
+    cities_unmatched: int = 0  # distinct cities left without one (unmatched or ambiguous)
 
 
 @dataclass
@@ -54,6 +60,7 @@ class BuildReport:
     build_id: str | None = None
     written: bool = False
     reason_not_written: str | None = None
+    wikidata_sources: str | None = None  # directory of verified-qids.csv and the gazetteer; None: not reconciled
     documents: list[DocumentReport] = field(default_factory=list)
     totals: Totals = field(default_factory=Totals)
 

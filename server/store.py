@@ -32,13 +32,22 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad, Store
 
 from mapper import MapperError, Snapshot, read_snapshot
-from mapper.rdf import DEFAULT_BASE, free_text_values, snapshot_id, snapshot_quads, vocabulary_quads
+from mapper.rdf import (
+    DEFAULT_BASE,
+    free_text_values,
+    snapshot_id,
+    snapshot_quads,
+    vocabulary_quads,
+)
+from mapper.reconcile import Links, Reconciler, load_gazetteer
 from server.report import BuildReport, DocumentReport
 
 DOCUMENT_SUFFIXES = (".txt", ".md")
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 CIK_CITY = NamedNode("https://w3id.org/citykg/ontology#City")
 BUILDING_PREFIX = ".building-"
+# verified-qids.csv and the Natural Earth gazetteer, for the Wikidata links (mapper.reconcile)
+WIKIDATA_DIR = Path(__file__).resolve().parent.parent / "seeds" / "wikidata"
 
 ProgressHook = Callable[[int, int, str], None]  # (documents done, total, current source)
 
@@ -134,17 +143,20 @@ def build_store(
     *,
     strict: bool = False,
     on_progress: ProgressHook | None = None,
+    wikidata_dir: Path | None = WIKIDATA_DIR,
 ) -> BuildReport:
     """Read every document under ``paths`` and atomically replace the store at ``store_dir``.
 
     Unreadable documents are reported, not fatal. The store is left as it was when no document
     could be read (an empty graph is never better than the previous one), or with ``strict``
-    when any could not.
+    when any could not. Cities and countries are linked to Wikidata from ``wikidata_dir``
+    (skipped when it is None or missing), into the graph ``{base}reconciliation``.
     """
     store_dir = Path(store_dir)
     documents = collect_documents(paths)
     report = BuildReport(store=str(store_dir), base=base)
-    quads = _read_all(documents, base, report, on_progress)
+    reconciler = _reconciler(wikidata_dir, report)
+    quads = _read_all(documents, base, report, on_progress, reconciler)
     _fill_totals(report, quads)
     if reason := _reason_not_to_write(report, strict):
         report.reason_not_written = reason
@@ -154,12 +166,29 @@ def build_store(
     return report
 
 
+def _reconciler(wikidata_dir: Path | None, report: BuildReport) -> Reconciler | None:
+    if wikidata_dir is None or not Path(wikidata_dir).is_dir():
+        return None
+    try:
+        gazetteer = load_gazetteer(Path(wikidata_dir))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildError(f"cannot read the Wikidata sources in {wikidata_dir}: {exc}") from exc
+    report.wikidata_sources = str(wikidata_dir)
+    return Reconciler(gazetteer)
+
+
 def _read_all(
-    documents: list[Document], base: str, report: BuildReport, on_progress: ProgressHook | None
+    documents: list[Document],
+    base: str,
+    report: BuildReport,
+    on_progress: ProgressHook | None,
+    reconciler: Reconciler | None = None,
 ) -> list[Quad]:
-    """Parse and map each document, recording each outcome; the vocabularies come first."""
+    """Parse and map each document, recording each outcome; the vocabularies come first,
+    the Wikidata links (one graph for all documents) last."""
     quads: list[Quad] = list(vocabulary_quads(base))
     used_ids: set[str] = set()
+    links = Links(base)
     for done, doc in enumerate(documents):
         if on_progress:
             on_progress(done, len(documents), doc.source)
@@ -169,6 +198,8 @@ def _read_all(
             snapshot = read_document(doc)
             graph_id = _unique_graph_id(snapshot_id(snapshot), used_ids)
             doc_quads = snapshot_quads(snapshot, base=base, graph_id=graph_id)
+            if reconciler is not None:
+                _reconcile(reconciler, links, entry, snapshot, doc_quads[0].graph_name)
         except (MapperError, UnreadableInput) as exc:
             entry.error = str(exc)
             continue
@@ -179,7 +210,21 @@ def _read_all(
         quads.extend(doc_quads)
     if on_progress:
         on_progress(len(documents), len(documents), "")
+    if reconciler is not None:
+        quads.extend(links.quads())
+        cities = links.city_matches()
+        report.totals.cities_linked = sum(1 for match in cities.values() if match.matched)
+        report.totals.cities_unmatched = len(cities) - report.totals.cities_linked
     return quads
+
+
+def _reconcile(reconciler: Reconciler, links: Links, entry: DocumentReport, snapshot: Snapshot, graph: NamedNode) -> None:
+    """Match the snapshot's city and country to Wikidata; the report shows this document's own
+    outcome, the graph the best one per city (when several documents describe it)."""
+    matches = reconciler.snapshot(snapshot)
+    links.add_snapshot(snapshot, matches, graph, reconciler.vocab)
+    entry.wikidata = matches.city.to_dict()
+    entry.country_wikidata = matches.country.to_dict() if matches.country else None
 
 
 def _unique_graph_id(wanted: str, used: set[str]) -> str:

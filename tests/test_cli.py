@@ -87,9 +87,16 @@ def test_baltimore_has_no_innovation_activity(run_cli, seed_store: Path) -> None
     assert (activity.code, activity.out.strip()) == (0, "false")
 
 
+# Canned queries whose answer over the seeds is empty by design (tests/test_canned.py checks them
+# on a store that has free-text answers), or that need a parameter to answer at all.
+EMPTY_ON_SEEDS = {"free-text-answers.rq", "find-cities.rq", "unreconciled-cities.rq"}
+
+
 @pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: p.name)
 def test_every_canned_query_runs_and_answers(run_cli, seed_store: Path, path: Path) -> None:
-    assert select(run_cli, seed_store, str(path))
+    """Run as a plain file, parameters unbound (optional ones then range over every value)."""
+    rows = select(run_cli, seed_store, str(path))
+    assert bool(rows) is (path.name not in EMPTY_ON_SEEDS)
 
 
 # --- query output formats -----------------------------------------------------------------

@@ -1,0 +1,541 @@
+"""Offline Wikidata reconciliation of the surveyed cities and their countries.
+
+Pure logic: names and gazetteer rows in, matches and quads out. The one function that reads
+files is :func:`load_gazetteer`, which the server calls with ``seeds/wikidata``; everything
+else works on text (:func:`parse_gazetteer`) so tests can feed it rows directly.
+
+Two sources, in order of authority:
+
+``verified-qids.csv`` (curated)
+    QIDs of the seed cities and countries with a status: ``verified`` (two independent
+    sources agree) gives ``owl:sameAs``; ``provisional`` / ``single-source`` give
+    ``skos:closeMatch``. It wins over the gazetteer, also when the gazetteer found the place
+    (same QID or same GeoNames id).
+``natural-earth-50m-populated-places.csv`` (gazetteer)
+    1,244 places with Natural Earth's own ``wikidataid``: one source, so ``skos:closeMatch``.
+
+A city is looked up by its printed name (columns ``name``, ``name_en``, ``name_es``, then
+``nameascii`` folded), restricted to its country (the country vocabulary's concept, whose
+``skos:notation`` is the ISO code in ``iso_a2``) and, when printed, its region ("CO" in
+"Denver, CO", matched against ``adm1name``). Several distinct QIDs left after those filters
+make the city *ambiguous*; none make it *unmatched*. Neither is ever guessed: both are
+recorded (with the candidates and the reason) and reported. Countries are linked only from the
+curated list (the gazetteer lists places, not countries).
+
+The matches are triples of the named graph ``{base}reconciliation``: per city or country a node
+``{iri}/wikidata-match`` (``cik:Reconciliation``) with the status, entity, method, confidence
+and source, plus the ``owl:sameAs`` / ``skos:closeMatch`` triple itself. Same input, same quads.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, Quad
+from unidecode import unidecode
+
+from mapper.model import Snapshot
+from mapper.rdf import CIK, DEFAULT_BASE, PROV, RDF_TYPE, RDFS, SKOS, XSD, city_id, rebase
+from mapper.text import slugify
+from mapper.vocab import Concept, Vocabulary, default_vocabulary
+
+WD = "http://www.wikidata.org/entity/"
+OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
+SKOS_CLOSE_MATCH = SKOS + "closeMatch"
+CURATED_FILE = "verified-qids.csv"
+GAZETTEER_FILE = "natural-earth-50m-populated-places.csv"
+GRAPH_NAME = "reconciliation"  # the graph is {base}reconciliation
+
+MATCHED, UNMATCHED, AMBIGUOUS = "matched", "unmatched", "ambiguous"
+SAME_AS, CLOSE_MATCH = "sameAs", "closeMatch"
+CURATED, EXACT, FOLDED, VARIANT = "curated-list", "gazetteer-exact", "gazetteer-folded", "gazetteer-variant"
+
+# Confidence is a rank for readers and queries, not a probability: curated verified > curated
+# one-source > gazetteer by exact name > by folded name > by a variant of the name; a city
+# matched without a country to narrow it (its name is unique in the gazetteer) ranks lower.
+CONFIDENCE = {
+    ("curated", "verified"): Decimal("1.0"),
+    ("curated", "other"): Decimal("0.7"),
+    EXACT: Decimal("0.9"),
+    FOLDED: Decimal("0.85"),
+    VARIANT: Decimal("0.7"),
+}
+NO_COUNTRY_PENALTY = Decimal("0.2")
+
+_QID = re.compile(r"^Q[1-9][0-9]*$")
+_DROPPED = re.compile(r"[.'`´’‘]")
+_SEPARATORS = re.compile(r"[\W_]+")
+_TOKENS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount"}
+_CITY_AFFIXES = (re.compile(r"^(?:the\s+)?(?:city|municipality|municipio|ciudad)\s+(?:of|de)\s+", re.IGNORECASE),
+                 re.compile(r"\s+(?:city|municipality)$", re.IGNORECASE))
+
+# Printed region abbreviations -> admin-1 names as Natural Earth spells them, per ISO country.
+REGION_ABBREVIATIONS: dict[str, dict[str, str]] = {
+    "US": {
+        "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+        "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
+        "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+        "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+        "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+        "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+        "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
+        "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
+        "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
+        "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
+        "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+    },
+    "CA": {
+        "AB": "Alberta", "BC": "British Columbia", "MB": "Manitoba", "NB": "New Brunswick",
+        "NL": "Newfoundland and Labrador", "NS": "Nova Scotia", "NT": "Northwest Territories",
+        "NU": "Nunavut", "ON": "Ontario", "PE": "Prince Edward Island", "QC": "Québec",
+        "SK": "Saskatchewan", "YT": "Yukon",
+    },
+    "AU": {
+        "ACT": "Australian Capital Territory", "NSW": "New South Wales", "NT": "Northern Territory",
+        "QLD": "Queensland", "SA": "South Australia", "TAS": "Tasmania", "VIC": "Victoria",
+        "WA": "Western Australia",
+    },
+    "BR": {
+        "AC": "Acre", "AL": "Alagoas", "AP": "Amapá", "AM": "Amazonas", "BA": "Bahia", "CE": "Ceará",
+        "DF": "Distrito Federal", "ES": "Espírito Santo", "GO": "Goiás", "MA": "Maranhão",
+        "MT": "Mato Grosso", "MS": "Mato Grosso do Sul", "MG": "Minas Gerais", "PA": "Pará",
+        "PB": "Paraíba", "PR": "Paraná", "PE": "Pernambuco", "PI": "Piauí", "RJ": "Rio de Janeiro",
+        "RN": "Rio Grande do Norte", "RS": "Rio Grande do Sul", "RO": "Rondônia", "RR": "Roraima",
+        "SC": "Santa Catarina", "SP": "São Paulo", "SE": "Sergipe", "TO": "Tocantins",
+    },
+}
+
+
+# --- names ----------------------------------------------------------------------------------
+
+
+def name_key(text: str, fold: bool = False) -> str:
+    """The key under which a place name is compared.
+
+    Case, punctuation (``St. John's`` = ``st johns``), hyphens and spacing never matter, and
+    ``St``/``Ste``/``Ft``/``Mt`` read as ``Saint``/``Sainte``/``Fort``/``Mount``; with ``fold``
+    accents and other marks go too (``Medellín`` = ``Medellin``, ``São Paulo`` = ``Sao Paulo``).
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if fold:
+        text = unidecode(text).casefold()
+    text = _SEPARATORS.sub(" ", _DROPPED.sub("", text)).strip()
+    return " ".join(_TOKENS.get(token, token) for token in text.split())
+
+
+def split_city_region(name: str, region: str | None) -> tuple[str, str | None]:
+    """ "Denver, CO" -> ("Denver", "CO") when no region was printed apart; else unchanged."""
+    head, sep, tail = name.rpartition(",")
+    if region is None and sep and head.strip() and tail.strip():
+        return head.strip(), tail.strip()
+    return name.strip(), region.strip() if region else None
+
+
+def name_variants(name: str) -> list[str]:
+    """Other forms of a printed city name: without "City of" / a trailing "City"."""
+    variants = []
+    for affix in _CITY_AFFIXES:
+        shorter = affix.sub("", name).strip()
+        if shorter and shorter != name and shorter not in variants:
+            variants.append(shorter)
+    return variants
+
+
+def _abbreviation(text: str) -> str:
+    return re.sub(r"[^A-Za-z]", "", text).upper()
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """One gazetteer row (Natural Earth populated place)."""
+
+    line: int  # 1-based line of the CSV file (the header is line 1), to check a match by hand
+    qid: str
+    names: tuple[str, ...]  # name, name_en, name_es (as printed by Natural Earth)
+    ascii_name: str  # nameascii
+    country: str | None  # IRI of the country concept (by iso_a2 notation, else by adm0name)
+    country_name: str  # adm0name
+    admin1: str  # adm1name
+    geonames_id: str
+
+
+@dataclass(frozen=True)
+class CuratedEntry:
+    """One row of verified-qids.csv."""
+
+    kind: str  # city | country | admin1
+    label: str
+    names: tuple[str, ...]  # the label, and its capitalised parenthesis as another name
+    iso2: str
+    country: str | None  # IRI of the country concept with that notation
+    qid: str
+    status: str  # verified | provisional | single-source
+    geonames_id: str
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "verified"
+
+
+@dataclass
+class Gazetteer:
+    """Both sources, indexed by name key. Build with :func:`parse_gazetteer`."""
+
+    places: list[Place]
+    curated: list[CuratedEntry]
+    vocab: Vocabulary
+    exact: dict[str, list[Place]] = field(default_factory=dict)
+    folded: dict[str, list[Place]] = field(default_factory=dict)
+    admin1: dict[str, set[str | None]] = field(default_factory=dict)  # admin-1 key -> its countries
+    by_notation: dict[str, str] = field(default_factory=dict)  # ISO code -> country concept IRI
+
+    def __post_init__(self) -> None:
+        self.by_notation = _countries_by_notation(self.vocab)
+        for place in self.places:
+            for key in {name_key(n) for n in place.names if n}:
+                self.exact.setdefault(key, []).append(place)
+            for key in {name_key(n, fold=True) for n in (*place.names, place.ascii_name) if n}:
+                self.folded.setdefault(key, []).append(place)
+            if place.admin1:
+                self.admin1.setdefault(name_key(place.admin1, fold=True), set()).add(place.country)
+
+    def curated_for(self, kind: str) -> list[CuratedEntry]:
+        return [entry for entry in self.curated if entry.kind == kind]
+
+
+def load_gazetteer(directory: Path, vocab: Vocabulary | None = None) -> Gazetteer:
+    """Read ``verified-qids.csv`` and the Natural Earth CSV from ``directory`` (UTF-8)."""
+    directory = Path(directory)
+    curated = (directory / CURATED_FILE).read_text(encoding="utf-8-sig")
+    places = (directory / GAZETTEER_FILE).read_text(encoding="utf-8-sig")
+    return parse_gazetteer(places, curated, vocab)
+
+
+def parse_gazetteer(places_csv: str, curated_csv: str = "", vocab: Vocabulary | None = None) -> Gazetteer:
+    """Both sources from their CSV text; rows without a well-formed QID are skipped."""
+    vocab = vocab or default_vocabulary()
+    by_notation = _countries_by_notation(vocab)
+    places = []
+    reader = csv.DictReader(io.StringIO(places_csv))
+    for row in reader:
+        qid = (row.get("wikidataid") or "").strip()
+        if not _QID.match(qid):
+            continue
+        names = tuple(dict.fromkeys(n.strip() for n in (row.get(c) or "" for c in ("name", "name_en", "name_es")) if n.strip()))
+        country = by_notation.get((row.get("iso_a2") or "").strip().upper())
+        if country is None and (concept := vocab.lookup("country", row.get("adm0name") or "")):
+            country = concept.iri
+        places.append(Place(reader.line_num, qid, names, (row.get("nameascii") or "").strip(), country,
+                            (row.get("adm0name") or "").strip(), (row.get("adm1name") or "").strip(),
+                            (row.get("geonamesid") or "").strip()))
+    curated = []
+    for row in csv.DictReader(io.StringIO(curated_csv)) if curated_csv.strip() else []:
+        qid, iso2 = (row.get("qid") or "").strip(), (row.get("country_iso2") or "").strip().upper()
+        if not _QID.match(qid):
+            continue
+        label = (row.get("label") or "").strip()
+        curated.append(CuratedEntry((row.get("kind") or "").strip(), label, _curated_names(label), iso2,
+                                    by_notation.get(iso2), qid, (row.get("status") or "").strip(),
+                                    (row.get("geonames_id") or "").strip()))
+    return Gazetteer(places, curated, vocab)
+
+
+def _countries_by_notation(vocab: Vocabulary) -> dict[str, str]:
+    return {c.notation.upper(): c.iri for c in vocab.concepts.values() if c.scheme == "country" and c.notation}
+
+
+def _curated_names(label: str) -> tuple[str, ...]:
+    """ "Mexico City (Ciudad de México)" -> both names; "Lima (region)" -> "Lima" only."""
+    match = re.fullmatch(r"(?P<name>.*?)\s*\((?P<inner>[^()]*)\)", label)
+    if not match:
+        return (label,)
+    inner = match["inner"].strip()
+    return (match["name"], inner) if inner[:1].isupper() else (match["name"],)
+
+
+# --- matches ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """The outcome of reconciling one name: a QID and how it was found, or why there is none."""
+
+    status: str  # matched | unmatched | ambiguous
+    qid: str | None = None
+    link: str | None = None  # sameAs | closeMatch
+    method: str | None = None
+    confidence: Decimal | None = None
+    source: str | None = None  # the file the QID comes from
+    candidates: tuple[str, ...] = ()  # the QIDs an ambiguous name could be
+    note: str = ""
+
+    @property
+    def matched(self) -> bool:
+        return self.status == MATCHED
+
+    @property
+    def entity(self) -> str | None:
+        return WD + self.qid if self.qid else None
+
+    @property
+    def link_property(self) -> str | None:
+        return {SAME_AS: OWL_SAME_AS, CLOSE_MATCH: SKOS_CLOSE_MATCH}.get(self.link or "")
+
+    def rank(self) -> tuple[int, Decimal]:
+        """Higher is better: a sameAs beats a closeMatch beats ambiguous beats unmatched."""
+        order = {SAME_AS: 3, CLOSE_MATCH: 2}.get(self.link or "", 1 if self.status == AMBIGUOUS else 0)
+        return order, self.confidence or Decimal(0)
+
+    def summary(self) -> str:
+        """``Q48278 sameAs``, ``Q53077 closeMatch``, ``unmatched`` or ``ambiguous (Q1, Q2)``."""
+        if self.matched:
+            return f"{self.qid} {self.link}"
+        if self.candidates:
+            return f"{self.status} ({', '.join(self.candidates)})"
+        return self.status
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "qid": self.qid,
+            "link": self.link,
+            "method": self.method,
+            "confidence": float(self.confidence) if self.confidence is not None else None,
+            "source": self.source,
+            "candidates": list(self.candidates),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class SnapshotMatches:
+    city: Match
+    country: Match | None  # None when the snapshot prints no country
+
+
+class Reconciler:
+    """Matches city and country names against a :class:`Gazetteer`."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self.vocab = gazetteer.vocab
+
+    # countries
+
+    def country(self, name: str) -> Match:
+        concept = self.vocab.lookup("country", name)
+        if concept is None:
+            return Match(UNMATCHED, note=f"country {name!r} is not in the country vocabulary")
+        entries = [e for e in self.gazetteer.curated_for("country") if e.country == concept.iri]
+        qids = _distinct(e.qid for e in entries)
+        if len(qids) > 1:
+            return Match(AMBIGUOUS, candidates=qids, note=f"{CURATED_FILE} gives {len(qids)} QIDs for {concept.pref_label}")
+        if not entries:
+            return Match(UNMATCHED, note=f"{CURATED_FILE} has no QID for {concept.pref_label} ({concept.notation or 'no ISO code'})")
+        return _curated_match(entries[0], f"ISO 3166-1 code {entries[0].iso2} of {concept.pref_label}")
+
+    # cities
+
+    def city(self, name: str, region: str | None = None, country: str | None = None) -> Match:
+        """Reconcile a printed city name; ``region`` and ``country`` as printed, if at all."""
+        name, region = split_city_region(name, region)
+        country_concept = self.vocab.lookup("country", country) if country else None
+        notes = []
+        if country and country_concept is None:
+            notes.append(f"country {country!r} is not in the country vocabulary, so it does not narrow the search")
+        where = f" in {country_concept.pref_label}" if country_concept else ""
+        if region:
+            where += f" ({region})"
+        names = [name, *name_variants(name)]
+        regions = self._regions(region, country_concept)
+        if region and regions is None:
+            notes.append(f"region {region!r} is not a known admin-1 name or abbreviation, so it does not narrow the search")
+
+        curated = self._curated_city(names, country_concept, regions, notes)
+        if curated is not None:
+            return curated
+
+        region_filter = None if regions is None else (lambda p: (p.country, name_key(p.admin1, fold=True)) in regions)
+        elsewhere: list[Place] = []
+        for method, keys, index in (
+            (EXACT, {name_key(name)}, self.gazetteer.exact),
+            (FOLDED, {name_key(name, fold=True)}, self.gazetteer.folded),
+            (VARIANT, {name_key(v, fold=True) for v in names[1:]}, self.gazetteer.folded),
+        ):
+            found = sorted({p for key in keys for p in index.get(key, [])}, key=lambda p: p.line)
+            kept = [p for p in found if country_concept is None or p.country == country_concept.iri]
+            if region_filter is not None:
+                kept = [p for p in kept if region_filter(p)]
+            elsewhere += [p for p in found if p not in kept and p not in elsewhere]
+            if not kept:
+                continue
+            qids = _distinct(p.qid for p in kept)
+            if len(qids) > 1:
+                places = "; ".join(_place_text(p) for p in kept)
+                reason = "the country and region do not separate them" if country_concept else "no country to separate them"
+                return Match(AMBIGUOUS, candidates=qids, note=_join(notes, f"{len(qids)} gazetteer places named {name!r}: {places}; {reason}"))
+            return self._gazetteer_match(kept[0], method, name, country_concept, notes)
+        if elsewhere:
+            notes.append(f"the gazetteer has {name!r} only elsewhere: " + "; ".join(_place_text(p) for p in elsewhere[:5]))
+        return Match(UNMATCHED, note=_join(notes, f"no place named {name!r}{where} in {CURATED_FILE} or {GAZETTEER_FILE}"))
+
+    def snapshot(self, snapshot: Snapshot) -> SnapshotMatches:
+        country = snapshot.country.value if snapshot.country else None
+        region = snapshot.region.value if snapshot.region else None
+        return SnapshotMatches(self.city(snapshot.city.value, region, country),
+                               self.country(country) if country else None)
+
+    def _curated_city(self, names: list[str], country: Concept | None, regions: set | None, notes: list[str]) -> Match | None:
+        """The curated city of that name (and country, and the region's country, when printed)."""
+        keys = {name_key(n, fold=True) for n in names}
+        entries = [
+            e for e in self.gazetteer.curated_for("city")
+            if keys & {name_key(n, fold=True) for n in e.names}
+            and (country is None or e.country == country.iri)
+            and (regions is None or e.country in {c for c, _ in regions})
+        ]
+        qids = _distinct(e.qid for e in entries)
+        if len(qids) > 1:
+            return Match(AMBIGUOUS, candidates=qids, note=_join(notes, f"{CURATED_FILE} has {len(qids)} cities named {names[0]!r}; no country to separate them"))
+        if not entries:
+            return None
+        return _curated_match(entries[0], f"name {names[0]!r}" + (f" in {country.pref_label}" if country else ""), notes)
+
+    def _regions(self, region: str | None, country: Concept | None) -> set[tuple[str | None, str]] | None:
+        """The (country IRI, admin-1 key) pairs a printed region can mean: an admin-1 name of
+        the gazetteer ("Colorado") or a state abbreviation ("CO"), within the country when one
+        is printed. None when there is no region or it is not recognised (then it is ignored)."""
+        if not region:
+            return None
+        key = name_key(region, fold=True)
+        allowed = {(c, key) for c in self.gazetteer.admin1.get(key, set())}
+        abbreviation = _abbreviation(region)
+        for iso, table in REGION_ABBREVIATIONS.items():
+            if abbreviation in table and iso in self.gazetteer.by_notation:
+                allowed.add((self.gazetteer.by_notation[iso], name_key(table[abbreviation], fold=True)))
+        if country is not None:
+            allowed = {(c, k) for c, k in allowed if c == country.iri}
+        return allowed or None
+
+    def _gazetteer_match(self, place: Place, method: str, name: str, country: Concept | None, notes: list[str]) -> Match:
+        """A gazetteer place; the curated list wins when it knows the place (QID or GeoNames id)."""
+        where = f"{GAZETTEER_FILE} line {place.line} ({_place_text(place)})"
+        for entry in self.gazetteer.curated_for("city"):
+            if entry.qid == place.qid or (entry.geonames_id and entry.geonames_id == place.geonames_id):
+                disagree = f"; Natural Earth gives {place.qid}" if entry.qid != place.qid else ""
+                return _curated_match(entry, f"{where}{disagree}", notes)
+        confidence = CONFIDENCE[method] - (NO_COUNTRY_PENALTY if country is None else 0)
+        unique = "" if country else "; no country printed, the name is unique in the gazetteer"
+        return Match(MATCHED, place.qid, CLOSE_MATCH, method, confidence, GAZETTEER_FILE,
+                     note=_join(notes, f"{name!r} matched {where}; single source{unique}"))
+
+
+def _curated_match(entry: CuratedEntry, how: str, notes: list[str] = ()) -> Match:
+    confidence = CONFIDENCE[("curated", "verified" if entry.verified else "other")]
+    return Match(MATCHED, entry.qid, SAME_AS if entry.verified else CLOSE_MATCH, CURATED, confidence, CURATED_FILE,
+                 note=_join(list(notes), f"{entry.label!r} ({entry.status}) in {CURATED_FILE}, found by {how}"))
+
+
+def _distinct(qids: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(qids))
+
+
+def _place_text(place: Place) -> str:
+    parts = [place.names[0] if place.names else place.ascii_name, place.admin1, place.country_name]
+    return f"{', '.join(p for p in parts if p)} = {place.qid}"
+
+
+def _join(notes: list[str], last: str) -> str:
+    return "; ".join([*notes, last])
+
+
+# --- triples ----------------------------------------------------------------------------------
+
+
+def reconciliation_graph(base: str = DEFAULT_BASE) -> NamedNode:
+    return NamedNode(base + GRAPH_NAME)
+
+
+def city_iri(snapshot: Snapshot, base: str = DEFAULT_BASE) -> NamedNode:
+    """The city's IRI, as mapper.rdf makes it."""
+    return NamedNode(f"{base}city/{city_id(snapshot)}")
+
+
+def country_iri(name: str, base: str = DEFAULT_BASE, vocab: Vocabulary | None = None) -> NamedNode:
+    """The country's IRI, as mapper.rdf makes it (the vocabulary concept, or a free-text node)."""
+    concept = (vocab or default_vocabulary()).lookup("country", name)
+    return NamedNode(rebase(concept.iri, base) if concept else f"{base}country/{slugify(name)}")
+
+
+class Links:
+    """The matches of a build: one per city or country IRI, the best one when several
+    snapshots describe the same city (first seen wins a tie, so document order decides)."""
+
+    def __init__(self, base: str = DEFAULT_BASE) -> None:
+        self.base = base
+        self.best: dict[str, tuple[NamedNode, Match, NamedNode | None]] = {}
+
+    def add(self, subject: NamedNode, match: Match, derived_from: NamedNode | None = None) -> None:
+        current = self.best.get(subject.value)
+        if current is None or match.rank() > current[1].rank():
+            self.best[subject.value] = (subject, match, derived_from)
+
+    def add_snapshot(self, snapshot: Snapshot, matches: SnapshotMatches, graph: NamedNode | None, vocab: Vocabulary | None = None) -> None:
+        self.add(city_iri(snapshot, self.base), matches.city, graph)
+        if snapshot.country and matches.country is not None:
+            self.add(country_iri(snapshot.country.value, self.base, vocab), matches.country, graph)
+
+    def matches(self) -> dict[str, Match]:
+        return {iri: match for iri, (_, match, _) in sorted(self.best.items())}
+
+    def city_matches(self) -> dict[str, Match]:
+        """The matches of cities only (IRIs under ``{base}city/``)."""
+        return {iri: match for iri, match in self.matches().items() if iri.startswith(f"{self.base}city/")}
+
+    def quads(self) -> list[Quad]:
+        graph = reconciliation_graph(self.base)
+        out: dict[Quad, None] = {}
+        for iri in sorted(self.best):
+            subject, match, derived_from = self.best[iri]
+            for quad in match_quads(subject, match, graph, derived_from):
+                out[quad] = None
+        return list(out)
+
+
+def match_quads(subject: NamedNode, match: Match, graph: NamedNode, derived_from: NamedNode | None = None) -> list[Quad]:
+    """The reconciliation node ``{subject}/wikidata-match`` and, when matched, the link itself."""
+    node = NamedNode(f"{subject.value}/wikidata-match")
+
+    def cik(name: str) -> NamedNode:
+        return NamedNode(CIK + name)
+
+    triples = [
+        (node, RDF_TYPE, cik("Reconciliation")),
+        (node, cik("reconciles"), subject),
+        (node, cik("matchStatus"), Literal(match.status)),
+    ]
+    if match.matched and match.entity and match.link_property:
+        entity = NamedNode(match.entity)
+        triples += [
+            (subject, NamedNode(match.link_property), entity),
+            (node, cik("matchedEntity"), entity),
+            (node, cik("matchMethod"), Literal(match.method or "")),
+            (node, cik("matchConfidence"), Literal(str(match.confidence), datatype=NamedNode(XSD + "decimal"))),
+            (node, cik("matchSource"), Literal(match.source or "")),
+        ]
+    triples += [(node, cik("candidateEntity"), NamedNode(WD + qid)) for qid in match.candidates]
+    if match.note:
+        triples.append((node, NamedNode(RDFS + "comment"), Literal(match.note, language="en")))
+    if derived_from is not None:
+        triples.append((node, NamedNode(PROV + "wasDerivedFrom"), derived_from))
+    return [Quad(s, p, o, graph) for s, p, o in triples]

@@ -1,0 +1,157 @@
+"""The Flask application factory: configuration, the query executor, CORS and error bodies.
+
+``create_app(config)`` builds one app over one store. Blueprints reach the worker pool as
+``current_app.extensions["citykg.executor"]`` so every route that runs SPARQL shares the same
+timeout, row cap, SERVICE allowlist and read-only workers. ``close_app(app)`` stops the
+workers (``citykg serve`` calls it on exit; an atexit hook is the fallback).
+
+Errors are always short text (or JSON when the client prefers JSON), never an HTML traceback:
+``SparqlError`` subclasses carry their own HTTP status, werkzeug's HTTP errors keep theirs,
+and anything else is a logged 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from mapper.rdf import DEFAULT_BASE
+from server import openapi, queries_bp
+from server.endpoint import bp as sparql_bp
+from server.executor import (
+    DEFAULT_SERVICE_ALLOWLIST,
+    DEFAULT_TIMEOUT,
+    Executor,
+    ExecutorConfig,
+    default_workers,
+)
+from server.sparql import DEFAULT_MAX_ROWS, SparqlError
+from server.store import store_version
+
+log = logging.getLogger(__name__)
+
+EXECUTOR = "citykg.executor"
+DEFAULTS: dict[str, Any] = {
+    "CITYKG_STORE": "var/store",
+    "CITYKG_TIMEOUT": DEFAULT_TIMEOUT,  # seconds per query when the request names none
+    "CITYKG_MAX_TIMEOUT": None,  # the most a request may ask for; None: CITYKG_TIMEOUT
+    "CITYKG_MAX_ROWS": DEFAULT_MAX_ROWS,  # result rows (or triples) before a 422
+    "CITYKG_MAX_BODY": 256 * 1024,  # request body bytes before a 413
+    "CITYKG_SERVICE_ALLOWLIST": DEFAULT_SERVICE_ALLOWLIST,
+    "CITYKG_WORKERS": None,  # None: one per core, at least two
+    "CITYKG_BASE_IRI": DEFAULT_BASE,  # the data base IRI, for routes that mint IRIs
+}
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Type, Vary",
+}
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """An app over ``CITYKG_STORE``; raises ``server.store.NoStore`` if nothing is built there."""
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config.update(config or {})
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["CITYKG_MAX_BODY"])
+    store = Path(app.config["CITYKG_STORE"])
+    store_version(store)  # fail now, with a clear message, rather than in every worker
+    app.extensions[EXECUTOR] = Executor(executor_config(app.config))
+    try:
+        app.register_blueprint(sparql_bp)
+        queries_bp.init_app(app)  # /queries, /queries/<name>
+        openapi.init_app(app)  # /openapi.json
+    except BaseException:
+        close_app(app)  # no orphaned workers when a blueprint cannot load (e.g. a bad .rq file)
+        raise
+    app.before_request(_preflight)
+    app.after_request(_cors)
+    app.register_error_handler(SparqlError, _sparql_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def executor_config(config: Mapping[str, Any]) -> ExecutorConfig:
+    timeout = float(config["CITYKG_TIMEOUT"])
+    ceiling = config.get("CITYKG_MAX_TIMEOUT")
+    allowlist = config["CITYKG_SERVICE_ALLOWLIST"]
+    if isinstance(allowlist, str):
+        allowlist = allowlist.split()
+    return ExecutorConfig(
+        store=Path(config["CITYKG_STORE"]),
+        workers=int(config.get("CITYKG_WORKERS") or default_workers()),
+        timeout=timeout,
+        max_timeout=float(ceiling) if ceiling is not None else timeout,
+        service_allowlist=tuple(allowlist),
+        max_rows=int(config["CITYKG_MAX_ROWS"]),
+    )
+
+
+def close_app(app: Flask) -> None:
+    """Stop the app's query workers (idempotent)."""
+    executor: Executor | None = app.extensions.get(EXECUTOR)
+    if executor is not None:
+        executor.close()
+
+
+# --- CORS ----------------------------------------------------------------------------------------
+
+
+def _preflight() -> Response | None:
+    """Answer a CORS preflight for any route; browsers send one before a POSTed query."""
+    if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
+        return None
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    response.headers.update(PREFLIGHT_HEADERS)
+    response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+        "Access-Control-Request-Headers", "Accept, Content-Type"
+    )
+    return response
+
+
+def _cors(response: Response) -> Response:
+    """Reads are public: any origin may read any answer (nothing here writes)."""
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def error_response(status: int, message: str, kind: str) -> Response:
+    """Plain text, or JSON ``{"error", "status", "type"}`` when the client prefers JSON."""
+    accept = request.accept_mimetypes
+    if accept["application/json"] > accept["text/plain"]:
+        body = json.dumps({"error": message, "status": status, "type": kind}, ensure_ascii=False)
+        return Response(body + "\n", status=status, content_type="application/json")
+    return Response(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def _sparql_error(exc: SparqlError) -> Response:
+    return error_response(exc.http_status, str(exc), type(exc).__name__)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    message = exc.description or exc.name
+    if exc.code == 413:
+        message = f"the request body is larger than this endpoint's limit of {request.max_content_length} bytes"
+    response = error_response(exc.code or 500, f"{exc.name}: {message}", type(exc).__name__)
+    if exc.code == 405:
+        response.headers["Allow"] = ", ".join(getattr(exc, "valid_methods", None) or ["GET", "POST"])
+    return response
+
+
+def _unexpected_error(exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(500, f"internal error: {type(exc).__name__}", "InternalServerError")

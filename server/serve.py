@@ -1,0 +1,111 @@
+"""``citykg serve``: the Flask app on waitress (a production WSGI server, not Flask's own).
+
+Waitress threads only parse HTTP and wait; queries run in the executor's worker processes, so
+a few more threads than workers keep the server answering while a query runs to its deadline.
+A missing store or a busy port ends in one line and exit status 2, like every other command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from server.executor import DEFAULT_SERVICE_ALLOWLIST, DEFAULT_TIMEOUT
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def add_serve_command(commands: argparse._SubParsersAction, store_default: Path) -> None:
+    serve = commands.add_parser("serve", help="serve the store over HTTP: SPARQL 1.1 Protocol at /sparql")
+    serve.add_argument("--store", type=Path, default=store_default, metavar="DIR", help=f"store directory (default: {store_default})")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 picks a free one)")
+    serve.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S", help=f"seconds per query (default: {DEFAULT_TIMEOUT:g}); requests may only lower it")
+    serve.add_argument("--max-timeout", type=_seconds, default=None, metavar="S", help="the most a request's `timeout` may ask for (default: --timeout)")
+    serve.add_argument("--workers", type=_positive, default=None, metavar="N", help="query worker processes (default: one per core, at least 2)")
+    serve.add_argument("--max-rows", type=_positive, default=None, metavar="N", help="result rows before a 422 (default: 10000)")
+    serve.add_argument(
+        "--service-allowlist", nargs="*", default=list(DEFAULT_SERVICE_ALLOWLIST), metavar="URL",
+        help="SPARQL endpoints SERVICE may call (default: the Wikidata query service; none: no SERVICE at all)",
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace, console: Any) -> int:
+    """Build the app (fails fast without a store), bind, serve until Ctrl-C or SIGTERM."""
+    from waitress.server import create_server
+
+    from server.app import close_app, create_app
+
+    config: dict[str, Any] = {
+        "CITYKG_STORE": str(args.store),
+        "CITYKG_TIMEOUT": args.timeout,
+        "CITYKG_MAX_TIMEOUT": args.max_timeout,
+        "CITYKG_SERVICE_ALLOWLIST": tuple(args.service_allowlist),
+    }
+    if args.workers:
+        config["CITYKG_WORKERS"] = args.workers
+    if args.max_rows:
+        config["CITYKG_MAX_ROWS"] = args.max_rows
+    app = create_app(config)  # StoreError (no store) is reported by cli.main
+    executor = app.extensions["citykg.executor"]
+    try:
+        server = create_server(app, host=args.host, port=args.port, threads=executor.config.workers + 4, ident="citykg")
+    except OSError as exc:
+        close_app(app)
+        if exc.errno == errno.EADDRINUSE:
+            print(f"citykg: error: port {args.port} on {args.host} is already in use; choose another with --port", file=sys.stderr)
+        else:
+            print(f"citykg: error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    host, port = server.getsockname()[:2]  # type: ignore[union-attr]
+    cfg = executor.config
+    allow = ", ".join(cfg.service_allowlist) or "none"
+    print(
+        f"citykg: serving {args.store} at http://{_url_host(host)}:{port}/sparql "
+        f"({cfg.workers} workers, timeout {cfg.timeout:g} s, max {cfg.max_timeout:g} s, "
+        f"{cfg.max_rows} rows; SERVICE allowed: {allow}) — Ctrl-C stops",
+        flush=True,
+    )
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        close_app(app)
+    return 0
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {value!r}")
+    return seconds
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value!r}")
+    return number
