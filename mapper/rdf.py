@@ -77,13 +77,28 @@ class _Graph:
 
 
 def snapshot_quads(
-    snapshot: Snapshot, base: str = DEFAULT_BASE, graph_id: str | None = None, vocab: Vocabulary | None = None
+    snapshot: Snapshot,
+    base: str = DEFAULT_BASE,
+    graph_id: str | None = None,
+    vocab: Vocabulary | None = None,
+    *,
+    derived_from: str | None = None,
+    modified: str | None = None,
 ) -> list[Quad]:
-    """All quads of one snapshot, in the named graph ``{base}snapshot/{graph_id or snapshot_id}``."""
+    """All quads of one snapshot, in the named graph ``{base}snapshot/{graph_id or snapshot_id}``.
+
+    ``derived_from`` (the page URL a document was downloaded from) and ``modified`` (its
+    retrieval time, ISO 8601) are recorded on the graph as ``prov:wasDerivedFrom`` and
+    ``dct:modified`` when given; they come from the fetch manifest, never from a clock.
+    """
     vocab = vocab or default_vocabulary()
     out = _Graph(NamedNode(f"{base}snapshot/{graph_id or snapshot_id(snapshot)}"))
     city = NamedNode(f"{base}city/{city_id(snapshot)}")
     _provenance(out, snapshot, city, base)
+    if derived_from:
+        out.add(out.graph, NamedNode(PROV + "wasDerivedFrom"), NamedNode(derived_from))
+    if modified:
+        out.add(out.graph, NamedNode(DCT + "modified"), Literal(modified, datatype=NamedNode(XSD + "dateTime")))
     _city(out, snapshot, city, base, vocab)
     for field, scheme, prop in CONCEPT_LISTS:
         for item in getattr(snapshot, field):

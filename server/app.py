@@ -22,7 +22,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from mapper.rdf import DEFAULT_BASE
-from server import openapi, queries_bp
+from server import federation, linked_data, openapi, queries_bp
 from server.endpoint import bp as sparql_bp
 from server.executor import (
     DEFAULT_SERVICE_ALLOWLIST,
@@ -46,7 +46,15 @@ DEFAULTS: dict[str, Any] = {
     "CITYKG_SERVICE_ALLOWLIST": DEFAULT_SERVICE_ALLOWLIST,
     "CITYKG_WORKERS": None,  # None: one per core, at least two
     "CITYKG_BASE_IRI": DEFAULT_BASE,  # the data base IRI, for routes that mint IRIs
+    # Wikidata federation (server.federation): the endpoint SERVICE calls reach through citykg's
+    # forwarding proxy (None or "none": off), its cache directory (None: memory only), TTL, timeout
+    "CITYKG_WIKIDATA_ENDPOINT": federation.DEFAULT_WIKIDATA_ENDPOINT,
+    "CITYKG_WIKIDATA_CACHE": federation.DEFAULT_CACHE_DIR,
+    "CITYKG_WIKIDATA_CACHE_TTL": federation.DEFAULT_CACHE_TTL,
+    "CITYKG_WIKIDATA_TIMEOUT": federation.DEFAULT_UPSTREAM_TIMEOUT,
+    "CITYKG_WIKIDATA_CONTACT": None,  # appended to the User-Agent (an e-mail address or URL)
 }
+PROXY = "citykg.wikidata_proxy"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Content-Type, Vary",
@@ -65,11 +73,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["CITYKG_MAX_BODY"])
     store = Path(app.config["CITYKG_STORE"])
     store_version(store)  # fail now, with a clear message, rather than in every worker
-    app.extensions[EXECUTOR] = Executor(executor_config(app.config))
+    proxy_config = federation.proxy_config_from(app.config)
+    proxy = app.extensions[PROXY] = federation.WikidataProxy(proxy_config) if proxy_config else None
+    try:
+        app.extensions[EXECUTOR] = Executor(executor_config(app.config, proxy))
+    except BaseException:
+        close_app(app)
+        raise
     try:
         app.register_blueprint(sparql_bp)
         queries_bp.init_app(app)  # /queries, /queries/<name>
         openapi.init_app(app)  # /openapi.json
+        linked_data.init_app(app)  # /, /city/<id>…, /ontology, /export, /.well-known/void, /context.jsonld
     except BaseException:
         close_app(app)  # no orphaned workers when a blueprint cannot load (e.g. a bad .rq file)
         raise
@@ -81,13 +96,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def executor_config(config: Mapping[str, Any]) -> ExecutorConfig:
+def executor_config(config: Mapping[str, Any], proxy: federation.WikidataProxy | None = None) -> ExecutorConfig:
     timeout = float(config["CITYKG_TIMEOUT"])
     ceiling = config.get("CITYKG_MAX_TIMEOUT")
     allowlist = config["CITYKG_SERVICE_ALLOWLIST"]
     if isinstance(allowlist, str):
         allowlist = allowlist.split()
+    rewrites: dict[str, str] = {}
+    if proxy is not None:  # the Wikidata endpoint is always allowed; its calls go through the proxy
+        rewrites = federation.rewrites_for(proxy.config.endpoint, proxy.url)
+        allowlist = [*allowlist, *(iri for iri in (proxy.config.endpoint, proxy.url) if iri not in allowlist)]
     return ExecutorConfig(
+        service_rewrites=tuple(rewrites.items()),
         store=Path(config["CITYKG_STORE"]),
         workers=int(config.get("CITYKG_WORKERS") or default_workers()),
         timeout=timeout,
@@ -102,6 +122,9 @@ def close_app(app: Flask) -> None:
     executor: Executor | None = app.extensions.get(EXECUTOR)
     if executor is not None:
         executor.close()
+    proxy: federation.WikidataProxy | None = app.extensions.pop(PROXY, None)
+    if proxy is not None:
+        proxy.close()
 
 
 # --- CORS ----------------------------------------------------------------------------------------

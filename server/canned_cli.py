@@ -29,6 +29,7 @@ from server.canned import (
     parse_query_file,
     request_for,
 )
+from server.federation import DEFAULT_WIKIDATA_ENDPOINT, local_proxy
 from server.formats import compact_iri, ordered_prefixes, store_prefixes, write_stdout
 from server.sparql import execute
 from server.store import open_store
@@ -78,15 +79,21 @@ def canned_target(argument: str, params: Sequence[str], queries_dir: Path = QUER
     return None
 
 
-def run_canned(query: CannedQuery, pairs: Sequence[str], store_dir: Path, fmt: str, console: Console) -> int:
-    """Validate, bind, run, print. Returns the exit status (errors raise)."""
+def run_canned(
+    query: CannedQuery, pairs: Sequence[str], store_dir: Path, fmt: str, console: Console,
+    wikidata_endpoint: str | None = DEFAULT_WIKIDATA_ENDPOINT,
+) -> int:
+    """Validate, bind, run, print. Returns the exit status (errors raise). A query with SERVICE
+    reaches ``wikidata_endpoint`` through a proxy in this process (User-Agent, cache)."""
     given = parse_params(pairs)
     store = open_store(store_dir)
     prefixes = store_prefixes(store)
     run = lambda request: execute(store, request, prefixes=prefixes)  # noqa: E731
     context = load_context(run, [query], DEFAULT_BASE)
     bound = bind(query, given, context)
-    response = run(request_for(query, bound, max_rows=sys.maxsize))
+    federated = "service" in query.text.lower()
+    with local_proxy(wikidata_endpoint if federated else None) as rewrites:
+        response = execute(store, request_for(query, bound, max_rows=sys.maxsize), prefixes=prefixes, service_rewrites=rewrites)
     table = table_from_results(response.body, query, bound)
     shown = {name: display_value(term) for name, term in bound.items()}
     if fmt == "json":

@@ -27,7 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mapper.rdf import DEFAULT_BASE
-from server import canned_cli, serve
+from server import canned_cli, federation, fetch, serve
 from server.formats import (
     EXPORT_FORMATS,
     compact_iri,
@@ -97,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_validate(commands)
     canned_cli.add_queries_command(commands)
     serve.add_serve_command(commands, DEFAULT_STORE)
+    fetch.add_fetch_command(commands)
     return parser
 
 
@@ -214,6 +215,7 @@ def _add_query(commands: argparse._SubParsersAction) -> None:
     _store_option(query)
     query.add_argument("--format", choices=QUERY_FORMATS, default="table", help="output format (default: table)")
     canned_cli.add_param_option(query)
+    serve.add_wikidata_option(query)
     query.set_defaults(handler=cmd_query)
 
 
@@ -222,19 +224,22 @@ def cmd_query(args: argparse.Namespace, console: Console) -> int:
     name (see `citykg queries`) runs that query with its --param values."""
     canned = canned_cli.canned_target(args.query, args.param)
     if canned is not None:
-        return canned_cli.run_canned(canned, args.param, args.store, args.format, console)
+        return canned_cli.run_canned(canned, args.param, args.store, args.format, console, args.wikidata_endpoint)
     text = load_query(args.query)
     store = open_store(args.store)
     prefixes = store_prefixes(store)
-    try:
-        result = store.query(text, use_default_graph_as_union=True, prefixes=prefixes)
-    except SyntaxError as exc:
-        if is_update(text):
-            raise UsageError("SPARQL UPDATE is refused: `citykg query` only reads; rebuild with `citykg build`") from None
-        raise UsageError(syntax_error_message(text, str(exc))) from None
-    except OSError as exc:
-        return _fail(f"query failed: {exc}", EXIT_NO)
-    _print_result(result, args.format, prefixes, console)
+    endpoint = args.wikidata_endpoint if "service" in text.lower() else None
+    with federation.local_proxy(endpoint) as rewrites:  # Wikidata SERVICE calls: User-Agent, cache
+        text = federation.prepare(store, text, rewrites, prefixes)
+        try:
+            result = store.query(text, use_default_graph_as_union=True, prefixes=prefixes)
+        except SyntaxError as exc:
+            if is_update(text):
+                raise UsageError("SPARQL UPDATE is refused: `citykg query` only reads; rebuild with `citykg build`") from None
+            raise UsageError(syntax_error_message(text, str(exc))) from None
+        except OSError as exc:
+            return _fail(f"query failed: {exc}", EXIT_NO)
+        _print_result(result, args.format, prefixes, console)  # lazy results call SERVICE here
     return EXIT_OK
 
 

@@ -53,6 +53,7 @@ class ExecutorConfig:
     max_timeout: float = DEFAULT_TIMEOUT  # the most a request may ask for (raise it here only)
     service_allowlist: tuple[str, ...] = DEFAULT_SERVICE_ALLOWLIST
     max_rows: int = DEFAULT_MAX_ROWS
+    service_rewrites: tuple[tuple[str, str], ...] = ()  # SERVICE IRI -> IRI (server.federation)
 
 
 def default_workers() -> int:
@@ -72,7 +73,7 @@ def _context() -> multiprocessing.context.BaseContext:
 # --- the worker process -------------------------------------------------------------------------
 
 
-def _worker_main(conn: Connection, store_dir: str, allowlist: Sequence[str]) -> None:
+def _worker_main(conn: Connection, store_dir: str, allowlist: Sequence[str], rewrites: Sequence[tuple[str, str]] = ()) -> None:
     """Answer requests until told to stop (``None``) or killed. Opens the store eagerly, so a
     worker is announced ready only when it can answer at once."""
     import signal
@@ -111,7 +112,7 @@ def _worker_main(conn: Connection, store_dir: str, allowlist: Sequence[str]) -> 
         if request is None:
             return
         try:
-            reply: tuple[str, Any] = ("ok", execute(current_store(), request, service_allowlist=allowlist, prefixes=prefixes))
+            reply: tuple[str, Any] = ("ok", execute(current_store(), request, service_allowlist=allowlist, prefixes=prefixes, service_rewrites=dict(rewrites)))
         except SparqlError as exc:
             reply = ("error", exc)
         except StoreError as exc:
@@ -233,7 +234,7 @@ class Executor:
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=_worker_main,
-            args=(child, str(self.config.store), tuple(self.config.service_allowlist)),
+            args=(child, str(self.config.store), tuple(self.config.service_allowlist), tuple(self.config.service_rewrites)),
             name="citykg-query-worker",
             daemon=True,
         )

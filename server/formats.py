@@ -37,6 +37,10 @@ STANDARD_PREFIXES: dict[str, str] = {
     "dct": "http://purl.org/dc/terms/",
     "wd": "http://www.wikidata.org/entity/",
 }
+# Namespace IRIs by their usual prefix, for modules that build IRIs by concatenation.
+CIK, SCHEMA, SKOS, OWL, RDF, RDFS, XSD, PROV, DCT = (
+    STANDARD_PREFIXES[name] for name in ("cik", "schema", "skos", "owl", "rdf", "rdfs", "xsd", "prov", "dct")
+)
 DATA_PREFIX = "ckg"  # the data base IRI itself
 DATA_PATHS = ("city", "person", "country", "snapshot", "vocab")  # readable ``city:medellin``
 EXPORT_FORMATS: dict[str, RdfFormat] = {
@@ -45,6 +49,10 @@ EXPORT_FORMATS: dict[str, RdfFormat] = {
     "nquads": RdfFormat.N_QUADS,
     "jsonld": RdfFormat.JSON_LD,
 }
+RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 _PN_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 _SCHEMES_QUERY = "SELECT DISTINCT ?s WHERE { ?s a <http://www.w3.org/2004/02/skos/core#ConceptScheme> }"
 _BASE_QUERY = (
@@ -103,7 +111,7 @@ def export_dataset(store: Store, fmt: str) -> bytes:
     if fmt == "turtle":
         return triples_as_turtle(triples, prefixes)
     if fmt == "jsonld":
-        return triples_as_jsonld(triples, prefixes)
+        return triples_as_context_jsonld(triples, prefixes)
     raise ValueError(f"unknown export format {fmt!r}")
 
 
@@ -120,19 +128,99 @@ def triples_as_jsonld(triples: list[Triple], prefixes: dict[str, str]) -> bytes:
     return (json.dumps(compacted, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-def triples_as_context_jsonld(triples: list[Triple]) -> bytes:
-    """JSON-LD compacted with ``ontology/context.jsonld`` (terms like ``employsRole``), inline.
+def triples_as_context_jsonld(triples: list[Triple], prefixes: dict[str, str] | None = None) -> bytes:
+    """JSON-LD compacted with ``ontology/context.jsonld`` (terms like ``hasMayor``, ``name``), inline.
 
-    pyoxigraph writes expanded JSON-LD only and would not read a remote ``@context`` back, so
-    rdflib compacts against the inlined project context; the result parses back to ``triples``.
+    One implementation for ``citykg export``, ``/export`` and every JSON-LD answer. The
+    context is inlined (pyoxigraph would not read a remote ``@context`` back); ``prefixes``
+    (``city:``, ``role:``…) that some IRI uses are added to it unless a term of the published
+    context already has that name (``country``, ``approach``). pyoxigraph's expanded, flat
+    JSON-LD is compacted here, value by value, into what the context expands back to the
+    same triples (rdflib's compactor drops blank nodes referenced through ``@id`` terms).
     """
-    from rdflib import Graph  # rdflib is slow to import; only JSON-LD needs it
+    triples = sorted(set(triples), key=str)
+    context = jsonld_context()
+    for name, namespace in used_prefixes(dict(prefixes or {}), triples).items():
+        context.setdefault(name, namespace)
+    expanded = json.loads(serialize(triples, format=RdfFormat.JSON_LD)) if triples else []
+    compactor = _ContextCompactor(context)
+    document = {"@context": context, "@graph": [compactor.node(node) for node in expanded]}
+    return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
 
-    graph = Graph()
-    if triples:
-        graph.parse(data=serialize(sorted(set(triples), key=str), format=RdfFormat.N_TRIPLES), format="nt")
-    text = graph.serialize(format="json-ld", context=jsonld_context(), auto_compact=True, indent=1)
-    return (text.rstrip("\n") + "\n").encode()
+
+class _ContextCompactor:
+    """Compacts flat expanded node objects against one context (terms, coercions, prefixes)."""
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        prefixes = {k: v for k, v in context.items() if isinstance(v, str) and not k.startswith("@") and v.endswith(("/", "#"))}
+        self.ordered = ordered_prefixes(prefixes)
+        self.terms: dict[str, tuple[str, dict[str, Any]]] = {}  # property IRI -> (term, definition)
+        self.classes: dict[str, str] = {}  # class IRI -> term
+        for term, definition in context.items():
+            if term.startswith("@") or term in prefixes:
+                continue
+            spec = {"@id": definition} if isinstance(definition, str) else dict(definition)
+            if spec["@id"].startswith("@"):
+                continue
+            iri = self.expand(spec["@id"])
+            if "@type" in spec and not spec["@type"].startswith("@"):
+                spec["@type"] = self.expand(spec["@type"])
+            self.terms.setdefault(iri, (term, spec))
+            if isinstance(definition, str):
+                self.classes.setdefault(iri, term)
+
+    def expand(self, value: str) -> str:
+        prefix, _, local = value.partition(":")
+        for name, namespace in self.ordered:
+            if name == prefix:
+                return namespace + local
+        return value
+
+    def iri(self, value: str) -> str:
+        return value if value.startswith("_:") else compact_iri(value, self.ordered)
+
+    def node(self, node: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "@id" in node:
+            out["id"] = self.iri(node["@id"])
+        classes = list(node.get("@type", []))
+        rdf_type = node.get(RDF_TYPE_IRI, [])
+        if rdf_type and all("@id" in v and not v["@id"].startswith("_:") for v in rdf_type):
+            classes += [v["@id"] for v in rdf_type]  # pyoxigraph writes rdf:type as a property
+        if classes:
+            types = [self.classes.get(t) or self.iri(t) for t in classes]
+            out["type"] = types[0] if len(types) == 1 else types
+        for prop, values in node.items():
+            if prop.startswith("@") or (prop == RDF_TYPE_IRI and len(classes) > len(node.get("@type", []))):
+                continue
+            term, spec = self.terms.get(prop, (self.iri(prop), {}))
+            compacted = [self.value(v, spec) for v in values]
+            out[term] = compacted[0] if len(compacted) == 1 else compacted
+        return out
+
+    def value(self, value: dict[str, Any], spec: dict[str, Any]) -> Any:
+        coerce, language = spec.get("@type"), spec.get("@language")
+        if "@id" in value:
+            if coerce == "@id":
+                return self.iri(value["@id"])
+            if coerce == "@vocab":
+                return self.classes.get(value["@id"]) or self.iri(value["@id"])
+            return {"@id": self.iri(value["@id"])}
+        text, datatype = value["@value"], value.get("@type", XSD_STRING)
+        if "@language" in value:
+            return text if language == value["@language"] else {"@value": text, "@language": value["@language"]}
+        if coerce == datatype:
+            return text
+        if coerce is None and language is None:
+            if datatype == XSD_STRING:
+                return text
+            if datatype == XSD_INTEGER and text.lstrip("-").isdigit() and str(int(text)) == text:
+                return int(text)
+            if datatype == XSD_BOOLEAN and text in ("true", "false"):
+                return text == "true"
+        if datatype == XSD_STRING:
+            return {"@value": text}
+        return {"@value": text, "@type": self.iri(datatype)}
 
 
 def jsonld_context() -> dict[str, Any]:

@@ -257,11 +257,23 @@ def _other_routes(app: Flask, described: dict[str, Any]) -> dict[str, Any]:
                 "operationId": f"{rule.endpoint}_{method.lower()}".replace(".", "_"),
                 "summary": " ".join(doc.split()) or rule.endpoint,
                 "parameters": list(params),
-                "responses": {"200": {"description": "OK"}, "default": _ERROR},
+                "responses": _route_responses(rule.endpoint),
             }
         if item:
             out[path] = item
     return out
+
+
+def _route_responses(endpoint: str) -> dict[str, Any]:
+    """The media types of a linked-data route (server.linked_data.ROUTE_MEDIA), else plain OK."""
+    from server.linked_data import ROUTE_MEDIA
+
+    media = ROUTE_MEDIA.get(endpoint)
+    if media is None:
+        return {"200": {"description": "OK"}, "default": _ERROR}
+    content = {m: {"schema": {"type": "object" if m.endswith("json") else "string"}} for m in media}
+    return {"200": {"description": "negotiated by Accept (q-values) or ?format=; Vary: Accept", "content": content},
+            "404": _ERROR, "406": _ERROR, "default": _ERROR}
 
 
 def _template(path: str, name: str) -> str:

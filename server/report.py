@@ -27,6 +27,8 @@ class DocumentReport:
     warnings: list[str] = field(default_factory=list)
     quads: int = 0
     error: str | None = None
+    derived_from: str | None = None  # page URL, from the fetch manifest beside the document
+    retrieved: str | None = None  # its retrieval time (dct:modified of the snapshot graph)
     # Wikidata matches of the city and its country (mapper.reconcile.Match.to_dict(): status,
     # qid, link, method, confidence, source, candidates, note); None when not reconciled
     wikidata: dict | None = None

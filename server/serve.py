@@ -33,7 +33,34 @@ def add_serve_command(commands: argparse._SubParsersAction, store_default: Path)
         "--service-allowlist", nargs="*", default=list(DEFAULT_SERVICE_ALLOWLIST), metavar="URL",
         help="SPARQL endpoints SERVICE may call (default: the Wikidata query service; none: no SERVICE at all)",
     )
+    serve.add_argument(
+        "--base-iri", default=None, metavar="IRI",
+        help="data base IRI this host serves: /city/x describes <IRI>city/x (default: https://w3id.org/citykg/)",
+    )
+    add_wikidata_option(serve)
     serve.set_defaults(handler=cmd_serve)
+
+
+def add_wikidata_option(command: argparse.ArgumentParser) -> None:
+    """``--wikidata-endpoint URL`` (serve, query): where federated Wikidata SERVICE calls go."""
+    from server.federation import DEFAULT_WIKIDATA_ENDPOINT
+
+    command.add_argument(
+        "--wikidata-endpoint", type=_endpoint, default=DEFAULT_WIKIDATA_ENDPOINT, metavar="URL",
+        help=f"SPARQL endpoint for Wikidata SERVICE calls, made through citykg's proxy with its "
+        f"User-Agent and cache (default: {DEFAULT_WIKIDATA_ENDPOINT}; none: no federation)",
+    )
+
+
+def _endpoint(value: str) -> str | None:
+    from server.federation import FederationConfigError, validate_endpoint
+
+    if value.strip().lower() == "none":
+        return None
+    try:
+        return validate_endpoint(value)
+    except FederationConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_serve(args: argparse.Namespace, console: Any) -> int:
@@ -47,9 +74,12 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
         "CITYKG_TIMEOUT": args.timeout,
         "CITYKG_MAX_TIMEOUT": args.max_timeout,
         "CITYKG_SERVICE_ALLOWLIST": tuple(args.service_allowlist),
+        "CITYKG_WIKIDATA_ENDPOINT": args.wikidata_endpoint,
     }
     if args.workers:
         config["CITYKG_WORKERS"] = args.workers
+    if args.base_iri:
+        config["CITYKG_BASE_IRI"] = args.base_iri
     if args.max_rows:
         config["CITYKG_MAX_ROWS"] = args.max_rows
     app = create_app(config)  # StoreError (no store) is reported by cli.main
@@ -65,7 +95,10 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
         return 2
     host, port = server.getsockname()[:2]  # type: ignore[union-attr]
     cfg = executor.config
-    allow = ", ".join(cfg.service_allowlist) or "none"
+    proxy = app.extensions.get("citykg.wikidata_proxy")
+    allow = ", ".join(iri for iri in cfg.service_allowlist if proxy is None or iri != proxy.url) or "none"
+    if proxy is not None:
+        allow += f"; Wikidata via {proxy.url}, cache {proxy.config.cache_dir or 'in memory'}"
     print(
         f"citykg: serving {args.store} at http://{_url_host(host)}:{port}/sparql "
         f"({cfg.workers} workers, timeout {cfg.timeout:g} s, max {cfg.max_timeout:g} s, "

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pyoxigraph import (
@@ -34,7 +34,7 @@ from pyoxigraph import (
     serialize,
 )
 
-from server import scan
+from server import federation, scan
 from server.formats import (
     store_prefixes,
     triples_as_context_jsonld,
@@ -204,14 +204,19 @@ def execute(
     *,
     service_allowlist: Collection[str] | None = None,
     prefixes: Mapping[str, str] | None = None,
+    service_rewrites: Mapping[str, str] | None = None,
 ) -> QueryResponse:
     """Run ``request`` against ``store`` and serialise the answer in ``request.media_type``.
 
     ``service_allowlist`` None skips the SERVICE check (the CLI, where the user is the
     operator); workers always pass one. ``prefixes`` are predeclared (default: the store's),
-    so ``cik:``, ``city:``, ``role:``... work as in ``citykg query``.
+    so ``cik:``, ``city:``, ``role:``... work as in ``citykg query``. ``service_rewrites``
+    (SERVICE IRI -> IRI) sends Wikidata SERVICE calls through citykg's proxy, and the entities
+    marker is expanded (``server.federation``), before the allowlist check.
     """
     prefixes = dict(store_prefixes(store) if prefixes is None else prefixes)
+    if service_rewrites or federation.ENTITIES_MARKER in request.query:
+        request = replace(request, query=federation.prepare(store, request.query, service_rewrites, prefixes))
     check_query(request.query, prefixes, service_allowlist)
     kwargs = _dataset_arguments(request)
     substitutions = {Variable(name): parse_term(text, name) for name, text in request.substitutions.items()}

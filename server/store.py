@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import gc
+import hashlib
 import os
 import secrets
 import shutil
@@ -32,6 +33,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, Quad, Store
 
 from mapper import MapperError, Snapshot, read_snapshot
+from mapper.convert import ConversionError, html_to_text, is_pdf, pdf_to_text
 from mapper.rdf import (
     DEFAULT_BASE,
     free_text_values,
@@ -42,7 +44,7 @@ from mapper.rdf import (
 from mapper.reconcile import Links, Reconciler, load_gazetteer
 from server.report import BuildReport, DocumentReport
 
-DOCUMENT_SUFFIXES = (".txt", ".md")
+DOCUMENT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 CIK_CITY = NamedNode("https://w3id.org/citykg/ontology#City")
 BUILDING_PREFIX = ".building-"
@@ -123,14 +125,54 @@ def read_document(doc: Document) -> Snapshot:
         data = doc.path.read_bytes()
     except OSError as exc:
         raise UnreadableInput(f"{doc.source}: cannot read file: {exc.strerror or exc}") from exc
+    return read_snapshot(document_text(data, doc.path.suffix, doc.source), doc.source)
+
+
+def document_text(data: bytes, suffix: str, source: str) -> str:
+    """The text the parsers read: HTML and PDF converted (mapper.convert), text decoded.
+
+    The suffix says how to decode; which rendering the text is, is detected from its content.
+    """
+    suffix = suffix.lower()
+    try:
+        if suffix == ".pdf" or (suffix not in (".html", ".htm") and is_pdf(data)):
+            return pdf_to_text(data)
+        if suffix in (".html", ".htm"):
+            return html_to_text(data)
+    except ConversionError as exc:
+        raise UnreadableInput(f"{source}: {exc}") from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UnreadableInput(
-            f"{doc.source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
             "convert it to UTF-8 first"
         ) from exc
-    return read_snapshot(text, doc.source)
+    return text
+
+
+def document_provenance(doc: Document, manifests: dict[Path, dict[str, dict]]) -> tuple[str | None, str | None]:
+    """(page URL, retrieval time) of a document ``citykg fetch`` saved, from the manifest.json
+    beside it; (None, None) when there is none, or the file is no longer what was downloaded."""
+    from server.fetch import read_manifest
+
+    directory = doc.path.parent.resolve()
+    if directory not in manifests:
+        by_file: dict[str, dict] = {}
+        for entry in read_manifest(directory).values():
+            if entry.get("file") and entry.get("sha256"):
+                by_file[entry["file"]] = entry
+        manifests[directory] = by_file
+    entry = manifests[directory].get(doc.path.name)
+    if entry is None:
+        return None, None
+    try:
+        digest = hashlib.sha256(doc.path.read_bytes()).hexdigest()
+    except OSError:
+        return None, None
+    if digest != entry["sha256"]:
+        return None, None
+    return entry.get("url"), entry.get("retrieved")
 
 
 # --- building -------------------------------------------------------------------------------
@@ -189,6 +231,7 @@ def _read_all(
     quads: list[Quad] = list(vocabulary_quads(base))
     used_ids: set[str] = set()
     links = Links(base)
+    manifests: dict[Path, dict[str, dict]] = {}
     for done, doc in enumerate(documents):
         if on_progress:
             on_progress(done, len(documents), doc.source)
@@ -197,7 +240,9 @@ def _read_all(
         try:
             snapshot = read_document(doc)
             graph_id = _unique_graph_id(snapshot_id(snapshot), used_ids)
-            doc_quads = snapshot_quads(snapshot, base=base, graph_id=graph_id)
+            entry.derived_from, entry.retrieved = document_provenance(doc, manifests)
+            fetched = {"derived_from": entry.derived_from, "modified": entry.retrieved} if entry.derived_from else {}
+            doc_quads = snapshot_quads(snapshot, base=base, graph_id=graph_id, **fetched)
             if reconciler is not None:
                 _reconcile(reconciler, links, entry, snapshot, doc_quads[0].graph_name)
         except (MapperError, UnreadableInput) as exc:
