@@ -144,8 +144,67 @@ def triples_as_context_jsonld(triples: list[Triple], prefixes: dict[str, str] | 
         context.setdefault(name, namespace)
     expanded = json.loads(serialize(triples, format=RdfFormat.JSON_LD)) if triples else []
     compactor = _ContextCompactor(context)
-    document = {"@context": context, "@graph": [compactor.node(node) for node in expanded]}
+    nodes = embed_single_references([compactor.node(node) for node in expanded], compactor.id_terms())
+    document = {"@context": context, "@graph": nodes}
     return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
+
+
+# Nodes that belong to the one node pointing at them: nested there, plain-JSON users read
+# "hasMayor": {"name": "Federico Gutiérrez"} and "dataSufficiency": [{"policyArea": …}].
+EMBEDDABLE_TYPES = {"Person", "DataSufficiency", "PolicyFocus"}
+
+
+def embed_single_references(nodes: list[dict[str, Any]], id_terms: set[str]) -> list[dict[str, Any]]:
+    """Nest each person, rating, policy focus or blank node that exactly one node references.
+
+    A nested node object keeps its ``id``, so the document expands to the same triples; nodes
+    referenced by several (a person who is mayor of one city and officer of another) or by
+    none stay at the top level. ``id_terms`` are the terms whose string values are IRIs.
+    """
+    by_id = {node["id"]: node for node in nodes if "id" in node}
+    referrers: dict[str, list[tuple[dict[str, Any], str, int | None]]] = {}
+    for node in nodes:
+        for key, value in node.items():
+            for index, item in _indexed(value):
+                target = item if isinstance(item, str) and key in id_terms else (
+                    item.get("@id") if isinstance(item, dict) and set(item) == {"@id"} else None)
+                if target in by_id and target != node.get("id"):
+                    referrers.setdefault(target, []).append((node, key, index))
+    nested = {
+        target for target, refs in referrers.items()
+        if len(refs) == 1 and (target.startswith("_:") or _types(by_id[target]) & EMBEDDABLE_TYPES)
+    }
+    nested -= _cyclic(nested, referrers)
+    for target in sorted(nested):
+        parent, key, index = referrers[target][0]
+        if index is None:
+            parent[key] = by_id[target]
+        else:
+            parent[key][index] = by_id[target]
+    return [node for node in nodes if node.get("id") not in nested]
+
+
+def _indexed(value: Any) -> list[tuple[int | None, Any]]:
+    return list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    types = node.get("type", [])
+    return set(types) if isinstance(types, list) else {types}
+
+
+def _cyclic(nested: set[str], referrers: dict[str, list[tuple[dict[str, Any], str, int | None]]]) -> set[str]:
+    """Nodes whose chain of single referrers comes back to itself: nesting them would lose them."""
+    cyclic = set()
+    for target in nested:
+        seen, current = {target}, referrers[target][0][0].get("id")
+        while current in nested:
+            if current in seen:
+                cyclic.add(target)
+                break
+            seen.add(current)
+            current = referrers[current][0][0].get("id")
+    return cyclic
 
 
 class _ContextCompactor:
@@ -178,6 +237,10 @@ class _ContextCompactor:
 
     def iri(self, value: str) -> str:
         return value if value.startswith("_:") else compact_iri(value, self.ordered)
+
+    def id_terms(self) -> set[str]:
+        """Terms whose string values are IRIs (``"@type": "@id"`` or ``"@vocab"``)."""
+        return {term for term, spec in self.terms.values() if spec.get("@type") in ("@id", "@vocab")}
 
     def node(self, node: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -267,8 +267,12 @@ def test_jsonld_export_uses_the_published_context_terms(client: FlaskClient) -> 
     assert document["@context"]["hasMayor"] == {"@id": "cik:hasMayor", "@type": "@id"}
     nodes = {node["id"]: node for node in document["@graph"]}
     medellin = nodes["city:medellin"]
-    assert medellin["hasMayor"] == "person:federico-gutierrez"
-    assert nodes["person:federico-gutierrez"]["name"] == "Federico Gutiérrez"
+    # plain-JSON users read the mayor's name where the city names its mayor (issue 4)
+    assert medellin["hasMayor"] == {"id": "person:federico-gutierrez", "type": "Person", "name": "Federico Gutiérrez"}
+    assert "person:federico-gutierrez" not in nodes  # nested, not repeated at the top level
+    transport = next(d for d in medellin["dataSufficiency"] if d["policyArea"] == "policy-area:transport-mobility")
+    assert transport["sufficiencyLevel"] == "Sufficient"
+    assert medellin["criticalSuccessFactor"][0].startswith("success-factor:")  # shared concepts stay references
     assert "https://w3id.org/citykg/ontology#hasMayor" not in json.dumps(document)
 
 
