@@ -203,7 +203,7 @@ def city_profile(city: NamedNode, d: Description) -> dict[str, Any]:
         if prop == DCT + "subject" and isinstance(subject, NamedNode):
             snapshots.append(d.value(subject))
     return {"sections": sections, "matrix": matrix, "levels": LEVELS, "spotlight": spotlight,
-            "wikidata": wikidata, "snapshots": snapshots}
+            "wikidata": wikidata, "snapshots": snapshots, "rounds": None}
 
 
 def ontology_view(triples: list[Triple], linker: LinkerLike, ontology_iri: str) -> dict[str, Any]:
@@ -245,6 +245,9 @@ RESOURCE = _VALUE + _HEAD.replace("{% block title %}{% endblock %}", "{{ title }
 · <a href="{{ sparql_link }}">open in SPARQL</a></p>
 {% for text in definition %}<p>{{ text }}</p>{% endfor %}
 {% if profile %}
+{% if profile.rounds %}<p class="rounds">Survey round <strong>{{ profile.rounds.shown }}</strong>{% if profile.rounds.latest %} (the latest){% endif %}: the facts of snapshot {{ show(profile.rounds.snapshot) }}.{% if profile.rounds.others %}
+Other rounds: {% for o in profile.rounds.others %}<a href="{{ o.href }}">{{ o.label }}</a>{% if o.latest %} (latest){% endif %}{% if not loop.last %}, {% endif %}{% endfor %}
+· <a href="{{ profile.rounds.compare }}">compare the rounds</a>{% endif %}</p>{% endif %}
 {% if profile.wikidata %}<p>Wikidata: {% for w in profile.wikidata %}<a href="{{ w.iri }}">{{ w.qid }}</a> ({{ w.relation }}){% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}
 <table class="profile">
 {% for section in profile.sections %}

@@ -249,6 +249,7 @@ def _other_routes(app: Flask, described: dict[str, Any]) -> dict[str, Any]:
             params.append({"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
         if path in described or path in out:
             continue
+        params += _route_query_params(rule.endpoint)
         item: dict[str, Any] = {}
         view = app.view_functions.get(rule.endpoint)
         doc = (view.__doc__ or "").strip().split("\n\n")[0] if view else ""
@@ -262,6 +263,13 @@ def _other_routes(app: Flask, described: dict[str, Any]) -> dict[str, Any]:
         if item:
             out[path] = item
     return out
+
+
+def _route_query_params(endpoint: str) -> list[dict[str, Any]]:
+    """The query parameters a linked-data route takes besides ?format= (server.linked_data.ROUTE_QUERY_PARAMS)."""
+    from server.linked_data import ROUTE_QUERY_PARAMS
+
+    return list(ROUTE_QUERY_PARAMS.get(endpoint, []))
 
 
 def _route_responses(endpoint: str) -> dict[str, Any]:
