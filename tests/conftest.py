@@ -71,3 +71,13 @@ def canonical_nquads(quads: Iterable[Quad]) -> set[str]:
 @pytest.fixture(scope="session")
 def canonical() -> Callable[[Iterable[Quad]], set[str]]:
     return canonical_nquads
+
+
+@pytest.fixture(scope="session")
+def seed_app(seed_store: Path):
+    """One app (and its worker processes) over the seed store for every HTTP test that reads it."""
+    from server.app import close_app, create_app
+
+    app = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 2, "TESTING": True})
+    yield app
+    close_app(app)

@@ -9,14 +9,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.app import close_app, create_app
 from server.canned import load_queries
 from server.store import open_store
 from server.tables import Table
@@ -26,11 +24,9 @@ CITY = "https://w3id.org/citykg/city/"
 ROLE = "https://w3id.org/citykg/vocab/role/"
 
 
-@pytest.fixture(scope="module")
-def app(seed_store: Path) -> Iterator[Flask]:
-    app = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 2, "TESTING": True})
-    yield app
-    close_app(app)
+@pytest.fixture
+def app(seed_app: Flask) -> Flask:
+    return seed_app
 
 
 @pytest.fixture

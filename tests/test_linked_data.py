@@ -45,11 +45,9 @@ ROUTES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def app(seed_store: Path) -> Iterator[Flask]:
-    application = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 2, "TESTING": True})
-    yield application
-    close_app(application)
+@pytest.fixture
+def app(seed_app: Flask) -> Flask:
+    return seed_app
 
 
 @pytest.fixture
