@@ -81,3 +81,9 @@ def seed_app(seed_store: Path):
     app = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 2, "TESTING": True})
     yield app
     close_app(app)
+
+
+@pytest.fixture
+def client(seed_app):
+    """A test client of the seed app (modules with an app of their own define their own)."""
+    return seed_app.test_client()

@@ -24,16 +24,6 @@ CITY = "https://w3id.org/citykg/city/"
 ROLE = "https://w3id.org/citykg/vocab/role/"
 
 
-@pytest.fixture
-def app(seed_app: Flask) -> Flask:
-    return seed_app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def names(document: dict) -> list[str]:
     return [row["name"] for row in document["rows"]]
 
@@ -274,7 +264,7 @@ def test_integer_injection_is_rejected(client: FlaskClient) -> None:
 # --- HTML escaping ------------------------------------------------------------------------
 
 
-def test_html_escapes_every_value(app: Flask) -> None:
+def test_html_escapes_every_value(seed_app: Flask) -> None:
     from server import html_views
     from server.queries_bp import _html
 
@@ -285,7 +275,7 @@ def test_html_escapes_every_value(app: Flask) -> None:
     ]
     query = {"name": "<q>", "summary": "<b>s</b>", "description": "&", "url": "/queries/x", "parameters": [
         {"name": "p", "type": "string", "required": False, "description": "<i>", "allowed": None}], "sparql": "SELECT <x>"}
-    with app.test_request_context("/queries/x"):
+    with seed_app.test_request_context("/queries/x"):
         page = _html(html_views.RESULT, query=query, shown={}, given={"p": '"><script>1</script>'},
                      table=Table(["<col>"], [cells]), prefixes=[], links={"json": "/j", "csv": "/c"}).get_data(as_text=True)
     assert "<script>" not in page and "<b>s</b>" not in page and "<col>" not in page and "<i>" not in page
@@ -304,7 +294,7 @@ def test_html_escapes_stored_text(client: FlaskClient) -> None:
 # --- OpenAPI --------------------------------------------------------------------------------
 
 
-def test_openapi_document_is_valid_and_complete(app: Flask, client: FlaskClient) -> None:
+def test_openapi_document_is_valid_and_complete(seed_app: Flask, client: FlaskClient) -> None:
     from openapi_spec_validator import validate
 
     response = client.get("/openapi.json")
@@ -326,7 +316,7 @@ def test_openapi_document_is_valid_and_complete(app: Flask, client: FlaskClient)
     assert city["required"] is True and CITY + "medellin" in city["schema"]["enum"]
     assert {"400", "404"} <= set(paths["/queries/city-profile"]["get"]["responses"])
     # every route of the app is described
-    for rule in app.url_map.iter_rules():
+    for rule in seed_app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
         template = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)

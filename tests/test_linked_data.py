@@ -45,16 +45,6 @@ ROUTES = [
 ]
 
 
-@pytest.fixture
-def app(seed_app: Flask) -> Flask:
-    return seed_app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """Medellin with ``<script>`` in its spotlight, built and served under OTHER_BASE."""
