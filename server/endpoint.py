@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
@@ -35,6 +36,7 @@ from server.sparql import (
 )
 
 bp = Blueprint("sparql", __name__)
+T = TypeVar("T")
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
@@ -148,13 +150,20 @@ def negotiate(kind: str, requested: str | None, accept: MIMEAccept) -> Format:
         if fmt not in available:
             raise UnsupportedFormat(_not_servable(kind, fmt.name, available))
         return fmt
-    if not accept:
-        return available[0]
-    offers = [(media_type, fmt) for fmt in available for media_type in (fmt.media_type, *fmt.aliases)]
-    best = accept.best_match([media_type for media_type, _ in offers])
-    if best is None:
+    fmt = accepted(accept, [(media_type, f) for f in available for media_type in (f.media_type, *f.aliases)])
+    if fmt is None:
         raise UnsupportedFormat(_not_servable(kind, request.headers.get("Accept", ""), available))
-    return next(fmt for media_type, fmt in offers if media_type == best)
+    return fmt
+
+
+def accepted(accept: MIMEAccept, candidates: Sequence[tuple[str, T]]) -> T | None:
+    """The candidate whose media type Accept prefers (q-values, then specificity, then the
+    order of ``candidates``); the first one when the request sends no Accept; None when
+    Accept allows none. One rule for /sparql, the resource pages and the canned queries."""
+    if not accept:
+        return candidates[0][1]
+    best = accept.best_match([media_type for media_type, _ in candidates])
+    return None if best is None else next(value for media_type, value in candidates if media_type == best)
 
 
 def _by_media_type(media_type: str) -> Format | None:

@@ -49,6 +49,7 @@ from werkzeug.exceptions import NotFound
 
 from mapper.rdf import DEFAULT_BASE, ONTOLOGY_IRI
 from server import ld_views
+from server.endpoint import accepted
 from server.formats import (
     CIK,
     DCT,
@@ -219,14 +220,10 @@ def negotiate(offers: tuple[Offer, ...]) -> Offer:
             if wanted in (offer.name, offer.media_type, *offer.aliases):
                 return offer
         raise UnsupportedFormat(f"format {asked!r} cannot be served here; available: {names}")
-    accept = request.accept_mimetypes
-    if not accept:
-        return offers[0]
-    candidates = [(media, offer) for offer in offers for media in (offer.media_type, *offer.aliases)]
-    best = accept.best_match([media for media, _ in candidates])
-    if best is None:
+    offer = accepted(request.accept_mimetypes, [(m, o) for o in offers for m in (o.media_type, *o.aliases)])
+    if offer is None:
         raise UnsupportedFormat(f"none of the media types in Accept can be served here; available: {names}")
-    return next(offer for media, offer in candidates if media == best)
+    return offer
 
 
 @bp.after_request

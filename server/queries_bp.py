@@ -46,6 +46,7 @@ from server.canned import (
     request_for,
 )
 from server.catalogue import describe
+from server.endpoint import accepted
 from server.formats import ordered_prefixes
 from server.sparql import SparqlError, UnsupportedFormat
 from server.store import StoreError, store_version
@@ -197,12 +198,10 @@ def choose_format(suffix: str | None, formats: Mapping[str, str]) -> str:
         if asked not in formats:
             raise UnsupportedFormat(f"format {asked!r} cannot be served here (formats: {names})")
         return asked
-    if not request.accept_mimetypes:
-        return next(iter(formats))
-    best = request.accept_mimetypes.best_match(list(formats.values()))
-    if best is None:
+    chosen = accepted(request.accept_mimetypes, [(media, name) for name, media in formats.items()])
+    if chosen is None:
         raise UnsupportedFormat(f"none of the media types in Accept can be served here (available: {', '.join(formats.values())})")
-    return next(name for name, media in formats.items() if media == best)
+    return chosen
 
 
 def error_response(exc: Exception, fmt: str) -> Response:
