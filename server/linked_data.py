@@ -40,7 +40,6 @@ from flask import (
     Flask,
     Response,
     current_app,
-    redirect,
     render_template_string,
     request,
 )
@@ -49,7 +48,7 @@ from werkzeug.exceptions import NotFound
 
 from mapper.rdf import DEFAULT_BASE, ONTOLOGY_IRI
 from server import ld_views
-from server.endpoint import accepted
+from server.endpoint import accepted, rdf_response
 from server.formats import (
     CIK,
     DCT,
@@ -255,10 +254,7 @@ def person(id: str) -> Response:
 
 @bp.get("/country/<id>")
 def country(id: str) -> Response:
-    """A country printed in a snapshot (known countries are concepts: /vocab/country/<id>)."""
-    iri = base_iri() + f"country/{id}"
-    if not _exists(iri) and _exists(base_iri() + f"vocab/country/{id}"):
-        return redirect(_local_path(base_iri() + f"vocab/country/{id}") + _query_suffix(), 303)
+    """A country: a concept of ontology/vocab/country.ttl, or one printed in a snapshot only."""
     return describe_resource(f"country/{id}", "country")
 
 
@@ -397,11 +393,6 @@ def _rounds_view(iri: str, rounds: Rounds) -> dict[str, Any]:
     }
 
 
-def _exists(iri: str) -> bool:
-    answer = executor().run(QueryRequest("ASK { ?r ?p ?o }", substitutions={"r": f"<{iri}>"}))
-    return bool(json.loads(answer.body)["boolean"])
-
-
 def _construct(query: str, substitutions: dict[str, str]) -> list[Triple]:
     pool = executor()
     answer = pool.run(QueryRequest(query, substitutions=substitutions, media_type="application/n-triples",
@@ -435,8 +426,7 @@ def _rdf(triples: list[Triple], offer: Offer) -> Response:
         body = triples_as_context_jsonld(triples, prefixes())
     else:
         body = graph_bytes(triples, offer.media_type, prefixes())
-    content_type = f"{offer.media_type}; charset=utf-8" if offer.media_type.startswith("text/") else offer.media_type
-    return Response(body, content_type=content_type)
+    return rdf_response(body, offer.media_type)
 
 
 def _html(template: str, **values: Any) -> Response:
@@ -448,14 +438,6 @@ def _query_link(fmt: str) -> str:
     """This page in another format, keeping the snapshot it was asked for."""
     kept = [(key, request.args[key]) for key in ("round", "snapshot") if key in request.args]
     return request.path + "?" + urlencode([("format", fmt), *kept])
-
-
-def _query_suffix() -> str:
-    return "?" + request.query_string.decode() if request.query_string else ""
-
-
-def _local_path(iri: str) -> str:
-    return "/" + iri[len(base_iri()) :]
 
 
 class Linker:
@@ -520,8 +502,7 @@ def void() -> Response:
     triples = void_triples(cache["void"], root, base_iri())
     names = {"void": VOID, "dct": DCT, "xsd": STANDARD_PREFIXES["xsd"], "rdf": RDF}
     body = graph_bytes(triples, offer.media_type, names)
-    content_type = f"{offer.media_type}; charset=utf-8" if offer.media_type.startswith("text/") else offer.media_type
-    return Response(body, content_type=content_type)
+    return rdf_response(body, offer.media_type)
 
 
 def _count(store: Store, query: str) -> int:
