@@ -34,11 +34,10 @@ from typing import Any
 import yaml
 from pyoxigraph import Literal, NamedNode
 
-from server.formats import DATA_PATHS, STANDARD_PREFIXES
+from server.formats import DATA_PATHS, STANDARD_PREFIXES, XSD
 from server.sparql import BadRequest, QueryRequest, QueryResponse
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 TYPES = ("iri", "string", "integer", "decimal", "boolean")
 _TYPE_ALIASES = {"literal": "string", "number": "decimal"}
 _SUFFIXES = "|".join(TYPES + tuple(_TYPE_ALIASES))

@@ -36,6 +36,8 @@ from mapper import MapperError, Snapshot, read_snapshot
 from mapper.convert import ConversionError, html_to_text, is_pdf, pdf_to_text
 from mapper.rdf import (
     DEFAULT_BASE,
+    RDF_TYPE,
+    cik,
     free_text_values,
     snapshot_id,
     snapshot_quads,
@@ -45,8 +47,7 @@ from mapper.reconcile import Links, Reconciler, load_gazetteer
 from server.report import BuildReport, DocumentReport
 
 DOCUMENT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
-RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-CIK_CITY = NamedNode("https://w3id.org/citykg/ontology#City")
+CIK_CITY = cik("City")
 BUILDING_PREFIX = ".building-"
 # verified-qids.csv and the Natural Earth gazetteer, for the Wikidata links (mapper.reconcile)
 WIKIDATA_DIR = Path(__file__).resolve().parent.parent / "seeds" / "wikidata"

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.canned import CannedQuery
-from server.formats import compact_iri
+from server.formats import XSD, compact_iri
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGERS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
                                "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong",
                                "unsignedShort", "unsignedByte")}
