@@ -627,17 +627,23 @@ class Links:
         return {iri: match for iri, match in self.matches().items() if iri.startswith(f"{self.base}city/")}
 
     def quads(self) -> list[Quad]:
+        """The reconciliation nodes, and the links of the cities. A country's link is left to
+        the country vocabulary (ontology/vocab/country.ttl states it, from the same row): a
+        triple stored in two graphs shows twice in a query over their union."""
         graph = reconciliation_graph(self.base)
         out: dict[Quad, None] = {}
         for iri in sorted(self.best):
             subject, match, derived_from = self.best[iri]
-            for quad in match_quads(subject, match, graph, derived_from):
+            in_vocabulary = iri.startswith(f"{self.base}country/")
+            for quad in match_quads(subject, match, graph, derived_from, link=not in_vocabulary):
                 out[quad] = None
         return list(out)
 
 
-def match_quads(subject: NamedNode, match: Match, graph: NamedNode, derived_from: NamedNode | None = None) -> list[Quad]:
-    """The reconciliation node ``{subject}/wikidata-match`` and, when matched, the link itself."""
+def match_quads(subject: NamedNode, match: Match, graph: NamedNode, derived_from: NamedNode | None = None,
+                link: bool = True) -> list[Quad]:
+    """The reconciliation node ``{subject}/wikidata-match`` and, when matched (and ``link``),
+    the link itself."""
     node = NamedNode(f"{subject.value}/wikidata-match")
 
     def cik(name: str) -> NamedNode:
@@ -650,8 +656,8 @@ def match_quads(subject: NamedNode, match: Match, graph: NamedNode, derived_from
     ]
     if match.matched and match.entity and match.link_property:
         entity = NamedNode(match.entity)
+        triples += [(subject, NamedNode(match.link_property), entity)] if link else []
         triples += [
-            (subject, NamedNode(match.link_property), entity),
             (node, cik("matchedEntity"), entity),
             (node, cik("matchMethod"), Literal(match.method or "")),
             (node, cik("matchConfidence"), Literal(str(match.confidence), datatype=NamedNode(XSD + "decimal"))),

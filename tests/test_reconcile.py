@@ -354,8 +354,11 @@ def test_the_seed_build_links_every_city_and_country(seed_build) -> None:
     for city, (qid, link) in SEED_CITIES.items():
         predicate = OWL_SAME_AS if link == SAME_AS else SKOS_CLOSE_MATCH
         assert list(store.quads_for_pattern(NamedNode(BASE + "city/" + city), predicate, NamedNode(WD + qid), graph))
-    for country, qid in SEED_COUNTRIES.items():
-        assert list(store.quads_for_pattern(NamedNode(BASE + "country/" + country), OWL_SAME_AS, NamedNode(WD + qid), graph))
+    for country, qid in SEED_COUNTRIES.items():  # the country's link is the vocabulary's, stated once
+        links = store.quads_for_pattern(NamedNode(BASE + "country/" + country), OWL_SAME_AS, None, None)
+        assert [(q.object, q.graph_name) for q in links] == [(NamedNode(WD + qid), NamedNode(BASE + "vocab/country"))]
+        match = NamedNode(BASE + "country/" + country + "/wikidata-match")
+        assert list(store.quads_for_pattern(match, NamedNode(CIK + "matchedEntity"), NamedNode(WD + qid), graph))
     # Saltillo is provisional: closeMatch only, never sameAs
     assert not list(store.quads_for_pattern(NamedNode(BASE + "city/saltillo"), OWL_SAME_AS, None, None))
 
@@ -452,7 +455,9 @@ def test_the_links_follow_the_base_iri(tmp_path: Path) -> None:
     store = open_store(tmp_path / "store")
     graph = NamedNode(base + "reconciliation")
     assert list(store.quads_for_pattern(NamedNode(base + "city/medellin"), OWL_SAME_AS, NamedNode(WD + "Q48278"), graph))
-    assert list(store.quads_for_pattern(NamedNode(base + "country/colombia"), OWL_SAME_AS, NamedNode(WD + "Q739"), graph))
+    assert list(store.quads_for_pattern(NamedNode(base + "country/colombia"), OWL_SAME_AS, NamedNode(WD + "Q739"),
+                                        NamedNode(base + "vocab/country")))
+    assert list(store.quads_for_pattern(NamedNode(base + "country/colombia/wikidata-match"), None, None, graph))
 
 
 def test_without_the_sources_the_build_has_no_links(tmp_path: Path) -> None:
