@@ -13,11 +13,11 @@ names are replaced by the form the snapshots (and the OECD) print; the Natural E
 stays as an altLabel.
 
 Each concept is linked to its Wikidata entity from ``seeds/wikidata/countries.csv`` (see
-``seeds/wikidata/refresh.py``): the row with the concept's ISO code (or, for a code shared by
-several territories or none, the row whose name is one of the concept's labels: ``mapper.reconcile.pick_country_row``, which
-the build's reconciler uses too).
-A QID both sources agree on (``verified``) gives ``owl:sameAs``, a one-source QID
-``skos:closeMatch``; a concept no row identifies gets no link and is printed as a warning.
+``seeds/wikidata/refresh.py``): the row with the concept's ISO code or, for a code shared by
+several territories or none, the row whose name is one of the concept's labels
+(``mapper.reconcile.pick_country_row``, which the build's reconciler uses too). A QID both
+sources agree on (``verified``) gives ``owl:sameAs``, a one-source QID ``skos:closeMatch``; a
+concept no row identifies gets no link and is printed as a warning.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # run as a script from anywhere: mapper/ is importable
 
 from mapper.reconcile import parse_country_rows, pick_country_row  # noqa: E402
+
 WIKIDATA_DIR = HERE.parents[1] / "seeds" / "wikidata"
 DEFAULT_CSV = WIKIDATA_DIR / "natural-earth-50m-populated-places.csv"
 COUNTRY_QIDS = WIKIDATA_DIR / "countries.csv"
