@@ -60,10 +60,10 @@ def test_sparqlwrapper_ask_and_construct(endpoint: str) -> None:
     client.setQuery(PREFIXES + "ASK { ?c rdfs:label 'Baltimore' ; cik:innovationActivity ?a }")
     client.setReturnFormat(JSON)
     assert client.query().convert()["boolean"] is False
-    client.setQuery("DESCRIBE <https://w3id.org/citykg/person/paula-zapata>")
+    client.setQuery("DESCRIBE <https://w3id.org/citykg/person/medellin/paula-zapata>")
     client.setReturnFormat(TURTLE)
     graph = Graph().parse(data=client.query().convert(), format="turtle")
-    assert (URIRef("https://w3id.org/citykg/person/paula-zapata"), URIRef("http://schema.org/name"), Literal("Paula Zapata")) in graph
+    assert (URIRef("https://w3id.org/citykg/person/medellin/paula-zapata"), URIRef("http://schema.org/name"), Literal("Paula Zapata")) in graph
 
 
 def test_sparqlwrapper_sees_a_malformed_query_as_bad_formed(endpoint: str) -> None:
@@ -83,7 +83,7 @@ def test_rdflib_sparqlstore_query_and_triples(endpoint: str) -> None:
     assert [str(row.name) for row in rows] == ["Lima", "Medellin", "Mexico City"]
     assert list(graph.objects(MEDELLIN, RDFS.label)) == [Literal("Medellin")]
     officer = next(graph.objects(MEDELLIN, URIRef("https://w3id.org/citykg/ontology#hasLeadInnovationOfficer")))
-    assert officer == URIRef("https://w3id.org/citykg/person/paula-zapata")
+    assert officer == URIRef("https://w3id.org/citykg/person/medellin/paula-zapata")
 
 
 def test_rdflib_sparqlstore_is_read_only(endpoint: str) -> None:

@@ -29,7 +29,7 @@ from tests.live import serve_in_thread
 
 DATA_SCIENTISTS = "SELECT ?name WHERE { ?city cik:employsRole role:data-scientist ; rdfs:label ?name } ORDER BY ?name"
 DATA_SCIENTIST_CITIES = ["Lima", "Medellin", "Mexico City"]
-PAULA = "DESCRIBE person:paula-zapata"
+PAULA = "DESCRIBE <https://w3id.org/citykg/person/medellin/paula-zapata>"
 MEDELLIN_OFFICER = "CONSTRUCT { ?c cik:hasLeadInnovationOfficer ?p . ?p schema:name ?n } WHERE { ?c rdfs:label 'Medellin' ; cik:hasLeadInnovationOfficer ?p . ?p schema:name ?n }"
 ENDLESS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } ORDER BY ?a ?l"
 SNAPSHOT = "https://w3id.org/citykg/snapshot/"
@@ -165,8 +165,8 @@ def test_construct_negotiates_with_q_values(client: FlaskClient, accept: str | N
     assert response.mimetype == expected
     got = {(str(t.subject), str(t.predicate), str(t.object)) for t in triples(response)}
     assert got == {
-        ("<https://w3id.org/citykg/city/medellin>", "<https://w3id.org/citykg/ontology#hasLeadInnovationOfficer>", "<https://w3id.org/citykg/person/paula-zapata>"),
-        ("<https://w3id.org/citykg/person/paula-zapata>", "<http://schema.org/name>", '"Paula Zapata"'),
+        ("<https://w3id.org/citykg/city/medellin>", "<https://w3id.org/citykg/ontology#hasLeadInnovationOfficer>", "<https://w3id.org/citykg/person/medellin/paula-zapata>"),
+        ("<https://w3id.org/citykg/person/medellin/paula-zapata>", "<http://schema.org/name>", '"Paula Zapata"'),
     }
 
 
@@ -192,8 +192,8 @@ def test_jsonld_is_compacted_with_the_project_context(client: FlaskClient) -> No
     document = json.loads(response.data)
     assert document["@context"]["hasLeadInnovationOfficer"] == {"@id": "cik:hasLeadInnovationOfficer", "@type": "@id"}
     nodes = {node["id"]: node for node in document["@graph"]}
-    assert nodes["https://w3id.org/citykg/city/medellin"]["hasLeadInnovationOfficer"] == "https://w3id.org/citykg/person/paula-zapata"
-    assert nodes["https://w3id.org/citykg/person/paula-zapata"]["name"] == "Paula Zapata"
+    assert nodes["https://w3id.org/citykg/city/medellin"]["hasLeadInnovationOfficer"] == "https://w3id.org/citykg/person/medellin/paula-zapata"
+    assert nodes["https://w3id.org/citykg/person/medellin/paula-zapata"]["name"] == "Paula Zapata"
 
 
 @pytest.mark.parametrize(

@@ -34,9 +34,12 @@ RDF_FORMATS = {
     "ntriples": ("application/n-triples", RdfFormat.N_TRIPLES),
     "rdfxml": ("application/rdf+xml", RdfFormat.RDF_XML),
 }
+# Person IRIs are person/<city>/<name> (issue 11); server/linked_data.py serves /person/<id> only
+# until its route takes /person/<city>/<id>. Strict: these fail as soon as the route lands.
+NEEDS_PERSON_ROUTE = pytest.mark.xfail(strict=True, reason="server route /person/<city>/<id> (issue 11, server half)")
 ROUTES = [
     "/city/medellin",
-    "/person/paula-zapata",
+    pytest.param("/person/medellin/paula-zapata", marks=NEEDS_PERSON_ROUTE),
     "/vocab/role/data-scientist",
     "/vocab/role",
     "/snapshot/medellin-2018",
@@ -110,8 +113,9 @@ def test_q_values_choose_the_format(client: FlaskClient, accept: str, expected: 
     assert (response.status_code, response.mimetype) == (200, expected)
 
 
+@NEEDS_PERSON_ROUTE
 def test_format_parameter_accepts_a_media_type_and_wins_over_accept(client: FlaskClient) -> None:
-    response = client.get("/person/paula-zapata?format=text/turtle", headers={"Accept": "application/ld+json"})
+    response = client.get("/person/medellin/paula-zapata?format=text/turtle", headers={"Accept": "application/ld+json"})
     assert response.mimetype == "text/turtle"
 
 
@@ -145,8 +149,8 @@ def test_jsonld_resource_is_compacted_with_the_context(client: FlaskClient) -> N
 
 def test_city_rdf_holds_its_facts_and_its_owned_nodes(client: FlaskClient) -> None:
     body = client.get("/city/medellin?format=ntriples").data.decode()
-    assert f"<{MEDELLIN}> <{CIK}hasMayor> <{BASE}person/federico-gutierrez>" in body
-    assert f'<{BASE}person/paula-zapata> <http://schema.org/name> "Paula Zapata"' in body
+    assert f"<{MEDELLIN}> <{CIK}hasMayor> <{BASE}person/medellin/federico-gutierrez>" in body
+    assert f'<{BASE}person/medellin/paula-zapata> <http://schema.org/name> "Paula Zapata"' in body
     assert f"<{MEDELLIN}/data/transport-mobility> <{CIK}sufficiencyLevel> <{CIK}Sufficient>" in body
     assert f'<{BASE}vocab/role/data-scientist> <http://www.w3.org/2004/02/skos/core#prefLabel> "Data scientist"@en' in body
     assert f"<{MEDELLIN}> <http://www.w3.org/2002/07/owl#sameAs> <http://www.wikidata.org/entity/Q48278>" in body
@@ -158,7 +162,7 @@ def test_city_page_is_a_readable_profile(client: FlaskClient) -> None:
                  "Municipal budget", "Transport/Mobility", "triple helix", "Data availability", "Spotlight"):
         assert fact in page, fact
     assert 'href="http://www.wikidata.org/entity/Q48278"' in page
-    assert 'href="/person/federico-gutierrez"' in page and 'href="/vocab/role/data-scientist"' in page
+    assert 'href="/person/medellin/federico-gutierrez"' in page and 'href="/vocab/role/data-scientist"' in page
     assert 'href="/sparql?query=DESCRIBE+%3Chttps%3A%2F%2Fw3id.org%2Fcitykg%2Fcity%2Fmedellin%3E' in page
     assert 'href="/snapshot/medellin-2018"' in page
 
@@ -184,8 +188,9 @@ def test_policy_area_page_counts_data_ratings_as_uses(client: FlaskClient) -> No
     assert "cik:policyArea" in section
 
 
+@NEEDS_PERSON_ROUTE
 def test_person_page_names_the_city(client: FlaskClient) -> None:
-    page = client.get("/person/paula-zapata", headers={"Accept": "text/html"}).data.decode()
+    page = client.get("/person/medellin/paula-zapata", headers={"Accept": "text/html"}).data.decode()
     assert "Paula Zapata" in page and '<a href="/city/medellin">Medellin</a>' in page
 
 
@@ -205,7 +210,7 @@ def test_the_served_host_maps_to_a_configured_base_iri(hostile_app: Flask) -> No
     assert OTHER_BASE + "city/medellin" in subjects(response.data, RdfFormat.N_TRIPLES)
     assert BASE + "city/medellin" not in response.data.decode()
     page = client.get("/city/medellin", headers={"Accept": "text/html"}).data.decode()
-    assert 'href="/person/paula-zapata"' in page and "http://example.org/kg/city/medellin" in page
+    assert 'href="/person/medellin/paula-zapata"' in page and "http://example.org/kg/city/medellin" in page
 
 
 def test_the_default_base_does_not_resolve_another_base(seed_store: Path, hostile_app: Flask) -> None:
@@ -256,8 +261,9 @@ def test_jsonld_export_uses_the_published_context_terms(client: FlaskClient) -> 
     nodes = {node["id"]: node for node in document["@graph"]}
     medellin = nodes["city:medellin"]
     # plain-JSON users read the mayor's name where the city names its mayor (issue 4)
-    assert medellin["hasMayor"] == {"id": "person:federico-gutierrez", "type": "Person", "name": "Federico Gutiérrez"}
-    assert "person:federico-gutierrez" not in nodes  # nested, not repeated at the top level
+    assert medellin["hasMayor"] == {"id": "person:medellin/federico-gutierrez", "type": "Person", "name": "Federico Gutiérrez",
+                                    "dct:replaces": {"@id": "person:federico-gutierrez"}}  # the IRI before issue 11
+    assert "person:medellin/federico-gutierrez" not in nodes  # nested, not repeated at the top level
     transport = next(d for d in medellin["dataSufficiency"] if d["policyArea"] == "policy-area:transport-mobility")
     assert transport["sufficiencyLevel"] == "Sufficient"
     assert medellin["criticalSuccessFactor"][0].startswith("success-factor:")  # shared concepts stay references

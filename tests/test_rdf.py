@@ -31,9 +31,9 @@ def test_every_quad_is_in_the_snapshot_graph(medellin):
 def test_contract_triples(medellin):
     t = triples(snapshot_quads(medellin))
     city = B + "city/medellin"
-    assert (city, CIK + "hasMayor", B + "person/federico-gutierrez") in t
-    assert (B + "person/federico-gutierrez", "http://schema.org/name", "Federico Gutiérrez") in t
-    assert (city, CIK + "hasLeadInnovationOfficer", B + "person/paula-zapata") in t
+    assert (city, CIK + "hasMayor", B + "person/medellin/federico-gutierrez") in t
+    assert (B + "person/medellin/federico-gutierrez", "http://schema.org/name", "Federico Gutiérrez") in t
+    assert (city, CIK + "hasLeadInnovationOfficer", B + "person/medellin/paula-zapata") in t
     assert (city, CIK + "population", "2500000") in t
     assert (city, CIK + "populationYear", "2017") in t
     assert (city, CIK + "country", B + "country/colombia") in t

@@ -1,7 +1,8 @@
 """Offline Wikidata reconciliation: the seeds, name variants, ambiguity, the build and the queries.
 
 Every expected QID was read by hand from seeds/wikidata/ (verified-qids.csv for the seeds and
-their countries; natural-earth-50m-populated-places.csv, at the line given, for the others).
+their countries; natural-earth-50m-populated-places.csv, at the line given, for the others;
+countries.csv for the other countries).
 """
 
 from __future__ import annotations
@@ -128,8 +129,16 @@ def test_the_seed_countries_are_same_as_their_verified_qid(reconciler: Reconcile
     assert (match.status, match.qid, match.link, match.method) == (MATCHED, qid, SAME_AS, CURATED)
 
 
-@pytest.mark.parametrize("country", ["France", "Narnia"])
-def test_a_country_without_a_curated_qid_is_unmatched(reconciler: Reconciler, country) -> None:
+def test_a_country_the_curated_list_lacks_comes_from_the_country_table(reconciler: Reconciler) -> None:
+    # countries.csv line 87: FR,France,France,Sovereign country,1159320637,Q142,verified,212,France,FR
+    match = reconciler.country("France")
+    assert (match.status, match.qid, match.link, match.method, match.source) == (
+        MATCHED, "Q142", SAME_AS, "country-table", "countries.csv")
+    assert match.record == "countries.csv line 87 (Natural Earth ne_id 1159320637; country-coder feature 212)"
+
+
+@pytest.mark.parametrize("country", ["Narnia", "Palestine"])  # Palestine: the two sources disagree
+def test_a_country_no_source_identifies_is_unmatched(reconciler: Reconciler, country) -> None:
     match = reconciler.country(country)
     assert (match.status, match.qid, match.link) == (UNMATCHED, None, None)
     assert match.note
@@ -149,13 +158,13 @@ def test_a_country_without_a_curated_qid_is_unmatched(reconciler: Reconciler, co
         ("Mexico City, CDMX", None, "Mexico", "Q1489", SAME_AS, CURATED),  # unknown region: ignored
         # Natural Earth line 1115: Denver,...,US,United States of America,Colorado,...,Q16554,5419384
         ("Denver, CO", None, None, "Q16554", CLOSE_MATCH, EXACT),
-        ("Denver", "CO", "United States", "Q16554", CLOSE_MATCH, EXACT),
-        ("DENVER", "Colorado", "USA", "Q16554", CLOSE_MATCH, EXACT),
+        ("Denver", "CO", "United States", "Q16554", SAME_AS, EXACT),
+        ("DENVER", "Colorado", "USA", "Q16554", SAME_AS, EXACT),
         # line 183: São Paulo,São Paulo,São Paulo,Sao Paulo,BR,Brazil,São Paulo,...,Q174
-        ("Sao Paulo", None, "Brazil", "Q174", CLOSE_MATCH, FOLDED),
-        ("São Paulo, SP", None, None, "Q174", CLOSE_MATCH, EXACT),
+        ("Sao Paulo", None, "Brazil", "Q174", SAME_AS, FOLDED),
+        ("São Paulo, SP", None, None, "Q174", CLOSE_MATCH, EXACT),  # no country printed
         # line 1197: "Washington, D.C.",Washington,...,District of Columbia,...,Q61
-        ("Washington, D.C.", None, "United States", "Q61", CLOSE_MATCH, EXACT),
+        ("Washington, D.C.", None, "United States", "Q61", SAME_AS, EXACT),
         # line 158: Curitiba,...,BR,Brazil,Paraná = Q4361 ("City of" dropped)
         ("City of Curitiba", None, "Brazil", "Q4361", CLOSE_MATCH, VARIANT),
     ],
@@ -166,21 +175,22 @@ def test_name_variants_reach_the_same_entity(reconciler: Reconciler, name, regio
 
 
 @pytest.mark.parametrize(
-    ("name", "country", "qid", "method"),
+    ("name", "country", "qid", "link", "method"),
     [
-        ("MEDELLÍN", "Colombia", "Q48278", EXACT),  # case only
-        ("Medellin", "Colombia", "Q48278", EXACT),  # name_en is "Medellin"
-        ("Ciudad de México", "Mexico", "Q1489", EXACT),  # name_es
-        ("Ciudad de Mexico", "Mexico", "Q1489", FOLDED),  # name_es without its accent
-        ("Mexico City", None, "Q1489", EXACT),
-        ("Baltimore", "United States", "Q5092", EXACT),
-        ("Lima", "Peru", "Q2868", EXACT),
+        ("MEDELLÍN", "Colombia", "Q48278", SAME_AS, EXACT),  # case only
+        ("Medellin", "Colombia", "Q48278", SAME_AS, EXACT),  # name_en is "Medellin"
+        ("Ciudad de México", "Mexico", "Q1489", SAME_AS, EXACT),  # name_es
+        ("Ciudad de Mexico", "Mexico", "Q1489", SAME_AS, FOLDED),  # name_es without its accent
+        ("Mexico City", None, "Q1489", CLOSE_MATCH, EXACT),  # no country to restrict the search
+        ("Baltimore", "United States", "Q5092", SAME_AS, EXACT),
+        ("Lima", "Peru", "Q2868", SAME_AS, EXACT),
     ],
 )
-def test_the_gazetteer_alone_finds_the_seeds_as_close_matches(gazetteer_only: Reconciler, name, country, qid, method) -> None:
+def test_the_gazetteer_alone_finds_the_seeds(gazetteer_only: Reconciler, name, country, qid, link, method) -> None:
+    """A unique name in the printed country is owl:sameAs its place; without a country, closeMatch."""
     match = gazetteer_only.city(name, None, country)
     assert (match.status, match.qid, match.link, match.method, match.source) == (
-        MATCHED, qid, CLOSE_MATCH, method, "natural-earth-50m-populated-places.csv")
+        MATCHED, qid, link, method, "natural-earth-50m-populated-places.csv")
 
 
 def test_saltillo_is_not_in_the_gazetteer_so_only_the_curated_list_links_it(gazetteer_only: Reconciler) -> None:
@@ -223,21 +233,22 @@ def test_a_name_the_country_cannot_separate_is_ambiguous(reconciler: Reconciler,
 
 
 @pytest.mark.parametrize(
-    ("name", "region", "country", "qid"),
+    ("name", "region", "country", "qid", "link"),
     [
-        ("Córdoba", None, "Argentina", "Q44210"),
-        ("Cordoba", None, "Spain", "Q5818"),
-        ("Córdoba", "Andalucía", None, "Q5818"),
-        ("Portland", None, "United States", "Q6106"),
-        ("Portland, OR", None, None, "Q6106"),
-        ("Portland", None, "Australia", "Q1663450"),
-        ("Suzhou", "Jiangsu", "China", "Q42622"),
-        ("Suzhou", "Anhui", "China", "Q360643"),
+        ("Córdoba", None, "Argentina", "Q44210", SAME_AS),
+        ("Cordoba", None, "Spain", "Q5818", SAME_AS),
+        ("Córdoba", "Andalucía", None, "Q5818", CLOSE_MATCH),  # a region, but no country printed
+        ("Portland", None, "United States", "Q6106", SAME_AS),
+        ("Portland, OR", None, None, "Q6106", CLOSE_MATCH),
+        ("Portland", None, "Australia", "Q1663450", SAME_AS),
+        # two Suzhous in China: the region separates them, but a namesake in the country stays
+        ("Suzhou", "Jiangsu", "China", "Q42622", CLOSE_MATCH),
+        ("Suzhou", "Anhui", "China", "Q360643", CLOSE_MATCH),
     ],
 )
-def test_the_right_country_or_region_separates_them(reconciler: Reconciler, name, region, country, qid) -> None:
+def test_the_right_country_or_region_separates_them(reconciler: Reconciler, name, region, country, qid, link) -> None:
     match = reconciler.city(name, region, country)
-    assert (match.status, match.qid, match.link) == (MATCHED, qid, CLOSE_MATCH), match.note
+    assert (match.status, match.qid, match.link) == (MATCHED, qid, link), match.note
 
 
 @pytest.mark.parametrize(
@@ -343,8 +354,11 @@ def test_the_seed_build_links_every_city_and_country(seed_build) -> None:
     for city, (qid, link) in SEED_CITIES.items():
         predicate = OWL_SAME_AS if link == SAME_AS else SKOS_CLOSE_MATCH
         assert list(store.quads_for_pattern(NamedNode(BASE + "city/" + city), predicate, NamedNode(WD + qid), graph))
-    for country, qid in SEED_COUNTRIES.items():
-        assert list(store.quads_for_pattern(NamedNode(BASE + "country/" + country), OWL_SAME_AS, NamedNode(WD + qid), graph))
+    for country, qid in SEED_COUNTRIES.items():  # the country's link is the vocabulary's, stated once
+        links = store.quads_for_pattern(NamedNode(BASE + "country/" + country), OWL_SAME_AS, None, None)
+        assert [(q.object, q.graph_name) for q in links] == [(NamedNode(WD + qid), NamedNode(BASE + "vocab/country"))]
+        match = NamedNode(BASE + "country/" + country + "/wikidata-match")
+        assert list(store.quads_for_pattern(match, NamedNode(CIK + "matchedEntity"), NamedNode(WD + qid), graph))
     # Saltillo is provisional: closeMatch only, never sameAs
     assert not list(store.quads_for_pattern(NamedNode(BASE + "city/saltillo"), OWL_SAME_AS, None, None))
 
@@ -441,12 +455,18 @@ def test_the_links_follow_the_base_iri(tmp_path: Path) -> None:
     store = open_store(tmp_path / "store")
     graph = NamedNode(base + "reconciliation")
     assert list(store.quads_for_pattern(NamedNode(base + "city/medellin"), OWL_SAME_AS, NamedNode(WD + "Q48278"), graph))
-    assert list(store.quads_for_pattern(NamedNode(base + "country/colombia"), OWL_SAME_AS, NamedNode(WD + "Q739"), graph))
+    assert list(store.quads_for_pattern(NamedNode(base + "country/colombia"), OWL_SAME_AS, NamedNode(WD + "Q739"),
+                                        NamedNode(base + "vocab/country")))
+    assert list(store.quads_for_pattern(NamedNode(base + "country/colombia/wikidata-match"), None, None, graph))
 
 
 def test_without_the_sources_the_build_has_no_links(tmp_path: Path) -> None:
+    """Only the country vocabulary's own links remain (ontology/vocab/country.ttl)."""
     report = build_store([MEDELLIN], tmp_path / "store", wikidata_dir=None)
     assert report.written and report.wikidata_sources is None
     assert report.documents[0].wikidata is None
     store = open_store(tmp_path / "store")
-    assert not list(store.quads_for_pattern(None, OWL_SAME_AS, None, None))
+    assert not list(store.quads_for_pattern(NamedNode(BASE + "city/medellin"), OWL_SAME_AS, None, None))
+    assert not list(store.quads_for_pattern(None, None, None, NamedNode(BASE + "reconciliation")))
+    vocab_links = list(store.quads_for_pattern(NamedNode(BASE + "country/colombia"), OWL_SAME_AS, None, None))
+    assert [(q.object, q.graph_name) for q in vocab_links] == [(NamedNode(WD + "Q739"), NamedNode(BASE + "vocab/country"))]

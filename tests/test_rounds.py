@@ -218,10 +218,10 @@ def test_a_city_of_one_round_says_so_without_links(client: FlaskClient) -> None:
 def test_city_rdf_keeps_every_round_unless_one_is_asked_for(client: FlaskClient) -> None:
     everything = client.get("/city/medellin?format=ntriples").data.decode()
     mayor = f"<{MEDELLIN}> <https://w3id.org/citykg/ontology#hasMayor> "
-    assert mayor + f"<{DEFAULT_BASE}person/federico-gutierrez>" in everything
-    assert mayor + f"<{DEFAULT_BASE}person/daniel-quintero-calle>" in everything
+    assert mayor + f"<{DEFAULT_BASE}person/medellin/federico-gutierrez>" in everything
+    assert mayor + f"<{DEFAULT_BASE}person/medellin/daniel-quintero-calle>" in everything
     old = client.get("/city/medellin?format=ntriples&round=2018").data.decode()
-    assert mayor + f"<{DEFAULT_BASE}person/federico-gutierrez>" in old
+    assert mayor + f"<{DEFAULT_BASE}person/medellin/federico-gutierrez>" in old
     assert "daniel-quintero-calle" not in old
     assert f"<{MEDELLIN}> <http://www.w3.org/2002/07/owl#sameAs> <http://www.wikidata.org/entity/Q48278>" in old
 
