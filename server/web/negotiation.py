@@ -67,6 +67,10 @@ def negotiate(offers: tuple[Offer, ...]) -> Offer:
 def rdf_response(body: bytes, media_type: str) -> Response:
     """Text media types say their charset; Accept varies the answer, so caches must know."""
     content_type = f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
-    response = Response(body, content_type=content_type)
+    return vary_on_accept(Response(body, content_type=content_type))
+
+
+def vary_on_accept(response: Response) -> Response:
+    """``Vary: Accept``: the answer was chosen by the Accept header (also an after_request hook)."""
     response.vary.add("Accept")
     return response

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, Response, render_template
 
 from server.sparql.tables import text
+from server.web.negotiation import vary_on_accept
 
 HTML = "text/html; charset=utf-8"
 
@@ -24,9 +25,7 @@ def init_app(app: Flask) -> None:
 
 def page(template: str, **values: Any) -> Response:
     """The rendered template as a ``text/html`` response that varies with Accept."""
-    response = Response(render_template(template, **values), content_type=HTML)
-    response.vary.add("Accept")
-    return response
+    return vary_on_accept(Response(render_template(template, **values), content_type=HTML))
 
 
 def cell_href(cell: dict | None) -> str | None:

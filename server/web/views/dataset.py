@@ -15,9 +15,10 @@ from server.sparql.formats import graph_bytes
 from server.sparql.request import UnsupportedFormat
 from server.store.prefixes import DCT, RDF, STANDARD_PREFIXES
 from server.web.context import base_iri, published
-from server.web.negotiation import RESOURCE_FORMATS, negotiate, rdf_response
+from server.web.negotiation import RESOURCE_FORMATS, negotiate, rdf_response, vary_on_accept
 
 bp = Blueprint("dataset", __name__)
+bp.after_request(vary_on_accept)
 
 VOID_FORMATS = RESOURCE_FORMATS[1:4]  # Turtle (default), JSON-LD, N-Triples
 EXPORT_MEDIA = {
@@ -31,12 +32,6 @@ ROUTE_MEDIA: dict[str, list[str]] = {  # for /openapi.json
     "dataset.export": ["text/turtle", "application/trig", "application/n-quads", "application/ld+json"],
     "dataset.context": ["application/ld+json"],
 }
-
-
-@bp.after_request
-def _vary(response: Response) -> Response:
-    response.vary.add("Accept")
-    return response
 
 
 @bp.get("/export")

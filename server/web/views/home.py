@@ -11,10 +11,12 @@ from flask import Blueprint, Response
 from server.sparql.dataset import EXPORT_FORMATS
 from server.store.prefixes import CIK, RDFS, SKOS
 from server.web.context import base_iri, linker, select
+from server.web.negotiation import vary_on_accept
 from server.web.render import page
 from server.web.views.queries import state
 
 bp = Blueprint("home", __name__)
+bp.after_request(vary_on_accept)
 ROUTE_MEDIA: dict[str, list[str]] = {"home.home": ["text/html"]}  # for /openapi.json
 
 CITIES = f"""
@@ -23,12 +25,6 @@ SELECT ?city ?name ?countryName WHERE {{
   OPTIONAL {{ ?city <{CIK}country> ?country . ?country <{SKOS}prefLabel>|<{RDFS}label> ?countryName }}
 }} ORDER BY ?name"""
 EXAMPLE = "SELECT ?city ?name WHERE {\n  ?city cik:employsRole role:data-scientist ; rdfs:label ?name .\n} ORDER BY ?name"
-
-
-@bp.after_request
-def _vary(response: Response) -> Response:
-    response.vary.add("Accept")
-    return response
 
 
 @bp.get("/")

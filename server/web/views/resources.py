@@ -38,10 +38,11 @@ from server.sparql.jsonld import triples_as_context_jsonld
 from server.store.prefixes import CIK, DCT, RDFS, SCHEMA, SKOS
 from server.web import describe
 from server.web.context import base_iri, construct, linker, prefixes, select
-from server.web.negotiation import RESOURCE_FORMATS, Offer, negotiate, rdf_response
+from server.web.negotiation import RESOURCE_FORMATS, Offer, negotiate, rdf_response, vary_on_accept
 from server.web.render import page
 
 bp = Blueprint("resources", __name__)
+bp.after_request(vary_on_accept)  # every answer, errors included, depends on Accept
 LABELS = (RDFS + "label", SKOS + "prefLabel", SCHEMA + "name")
 
 _RESOURCE_MEDIA = [o.media_type for o in RESOURCE_FORMATS]
@@ -97,12 +98,6 @@ SELECT DISTINCT ?r ?city ?name ?p WHERE {{
   ?city a <{CIK}City> ; <{RDFS}label> ?name .
   {{ ?city ?p ?r }} UNION {{ ?city ?via ?node . FILTER(isIRI(?node)) ?node ?p ?r }}
 }} ORDER BY ?name ?p"""
-
-
-@bp.after_request
-def _vary(response: Response) -> Response:
-    response.vary.add("Accept")
-    return response
 
 
 # --- dereferenceable IRIs -----------------------------------------------------------------------
