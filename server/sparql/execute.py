@@ -59,7 +59,7 @@ def execute(
     operator); workers always pass one. ``prefixes`` are predeclared (default: the store's),
     so ``cik:``, ``city:``, ``role:``... work as in ``citykg query``. ``service_rewrites``
     (SERVICE IRI -> IRI) sends Wikidata SERVICE calls through citykg's proxy, and the entities
-    marker is expanded (``server.federation``), before the allowlist check.
+    marker is expanded (``server.sparql.federation``), before the allowlist check.
     """
     prefixes = dict(store_prefixes(store) if prefixes is None else prefixes)
     if service_rewrites or federation.ENTITIES_MARKER in request.query:

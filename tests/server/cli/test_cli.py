@@ -87,7 +87,7 @@ def test_baltimore_has_no_innovation_activity(run_cli, seed_store: Path) -> None
     assert (activity.code, activity.out.strip()) == (0, "false")
 
 
-# Canned queries whose answer over the seeds is empty by design (tests/test_canned.py checks them
+# Canned queries whose answer over the seeds is empty by design (tests/server/sparql/test_canned.py checks them
 # on a store that has free-text answers), or that need a parameter to answer at all.
 EMPTY_ON_SEEDS = {"free-text-answers.rq", "find-cities.rq", "unreconciled-cities.rq"}
 
@@ -96,7 +96,7 @@ EMPTY_ON_SEEDS = {"free-text-answers.rq", "find-cities.rq", "unreconciled-cities
 def test_every_canned_query_runs_and_answers(run_cli, seed_store: Path, path: Path) -> None:
     """Run as a plain file, parameters unbound (optional ones then range over every value)."""
     if "SERVICE <https://query.wikidata.org/sparql>" in path.read_text(encoding="utf-8"):
-        pytest.skip("federated: run against a local Wikidata in tests/test_federation.py")
+        pytest.skip("federated: run against a local Wikidata in tests/server/sparql/test_federation.py")
     rows = select(run_cli, seed_store, str(path))
     assert bool(rows) is (path.name not in EMPTY_ON_SEEDS)
 

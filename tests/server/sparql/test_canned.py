@@ -2,7 +2,7 @@
 over the seed store, checked against the hand-written goldens (tests/golden/*.json).
 
 The HTTP routes and the CLI share this code path (server.sparql.canned → server.sparql.execute →
-server.tables); tests/test_canned_http.py and the CLI tests check their own layer.
+server.sparql.tables); tests/server/web/test_canned_http.py and the CLI tests check their own layer.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""server.scan: reading SPARQL text before it runs (form, UPDATE, FROM, SERVICE targets).
+"""server.sparql.scan: reading SPARQL text before it runs (form, UPDATE, FROM, SERVICE targets).
 
 The SERVICE cases are the ways pyoxigraph 0.5.13 was measured to accept a SERVICE clause
 (glued keywords, the empty prefix, ``\\u`` escapes in IRIs) and the ways a token-level reader
