@@ -5,8 +5,8 @@ only real limit is a process that can be killed: each worker opens the store rea
 answers ``QueryRequest``s one at a time, and is killed (SIGKILL) and replaced when its query
 overruns. The server keeps answering with the other workers meanwhile.
 
-Workers reopen the store when ``store_version`` changes (a rebuild swapped the symlink), so a
-long-running server follows ``citykg build``. The SERVICE allowlist is enforced in the worker,
+Workers reopen the store when its version changes (``StoreBackend.version()``: a rebuild
+swapped it), so a long-running server follows ``citykg build``. The SERVICE allowlist is enforced in the worker,
 before evaluation, with the store's prefixes predeclared exactly as the query will see them.
 """
 
