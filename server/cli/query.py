@@ -20,11 +20,12 @@ from server.cli.output import UsageError, fail, plural, store_option, term_text,
 from server.cli.serve import add_wikidata_option
 from server.errors import EXIT_NO, EXIT_OK
 from server.sparql.canned import QUERIES_DIR, CannedQuery, CannedQueryError, display_value, load_queries, parse_query_file
-from server.sparql.jsonld import triples_as_jsonld
 from server.sparql.formats import triples_as_turtle
+from server.sparql.jsonld import triples_as_jsonld
 from server.sparql.local import query_results, run_canned
 from server.sparql.request import StoreFailure, UpdateRefused
-from server.sparql.tables import as_csv, as_json, text
+from server.sparql.tables import as_csv, as_json
+from server.sparql.tables import text as cell_text
 from server.store.prefixes import compact_iri, ordered_prefixes
 
 QUERY_FORMATS = ("table", "json", "csv")
@@ -193,7 +194,7 @@ def print_canned(query: CannedQuery, pairs: Sequence[str], store_dir: Path, fmt:
         for column in table.columns:
             rich.add_column(column, overflow="fold")
         for row in table.rows:
-            rich.add_row(*(text(cell, ordered) for cell in row))
+            rich.add_row(*(cell_text(cell, ordered) for cell in row))
         console.print(rich)
         console.print(plural(len(table.rows), "row"))
     return EXIT_OK
