@@ -8,10 +8,13 @@ package-data globs of pyproject.toml are applied to the tree, as setuptools appl
 from __future__ import annotations
 
 import importlib
-import tomllib
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
