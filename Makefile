@@ -1,4 +1,4 @@
-# citykg: `make run` builds the graph from seeds/ and serves it (http://127.0.0.1:8000/sparql);
+# citykg: `make run` builds the graph from seeds/ and serves it (open http://127.0.0.1:8000/);
 # `make test` runs every test. Both create .venv and install into it on first use.
 
 PYTHON ?= python3
