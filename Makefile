@@ -9,7 +9,7 @@ STORE  ?= var/store
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run build test install clean distclean
+.PHONY: run build test install vendor clean distclean
 
 run: build
 	$(BIN)/citykg serve --store $(STORE) --host $(HOST) --port $(PORT)
@@ -31,6 +31,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# Refresh server/web/static/vendor/ from its package-lock.json (needs npm; see vendor/README.md).
+vendor:
+	bash server/web/static/vendor.sh
 
 clean:
 	rm -rf var .pytest_cache .hypothesis build dist *.egg-info

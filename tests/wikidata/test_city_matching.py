@@ -15,7 +15,8 @@ import pytest
 from pyoxigraph import Literal, NamedNode
 
 from mapper.reconcile import AMBIGUOUS, CLOSE_MATCH, MATCHED, SAME_AS, UNMATCHED, Reconciler, load_gazetteer
-from server.store import WIKIDATA_DIR, build_store, open_store
+from server.store.build import WIKIDATA_DIR, build_store
+from server.store.embedded import open_store
 from tests.conftest import REPO, SEEDS
 
 CIK = "https://w3id.org/citykg/ontology#"

@@ -15,7 +15,7 @@ from pyoxigraph import NamedNode, RdfFormat, parse
 
 from mapper.reconcile import COUNTRY_TABLE, CURATED, MATCHED, SAME_AS, UNMATCHED, Reconciler, load_gazetteer
 from mapper.vocab import ONTOLOGY_DIR
-from server.store import WIKIDATA_DIR
+from server.store.build import WIKIDATA_DIR
 from tests.conftest import REPO
 
 WD = "http://www.wikidata.org/entity/"

@@ -22,7 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
 
 from mapper.reconcile import Match, Reconciler, load_gazetteer  # noqa: E402
-from server.store import WIKIDATA_DIR  # noqa: E402
+from server.store.build import WIKIDATA_DIR  # noqa: E402
 
 LIST = Path(__file__).resolve().parent / "surveyed-cities.csv"
 

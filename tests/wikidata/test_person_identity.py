@@ -16,7 +16,8 @@ from pyoxigraph import NamedNode, Store
 
 from mapper import read_snapshot
 from mapper.rdf import DCT, DEFAULT_BASE, legacy_person_iri, person_iri, snapshot_quads
-from server.store import build_store, open_store
+from server.store.build import build_store
+from server.store.embedded import open_store
 from tests.conftest import SEEDS
 
 MEDELLIN_TEXT = (SEEDS / "000_25ed298be2eb3bc2.txt").read_text(encoding="utf-8")
