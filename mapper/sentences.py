@@ -1,121 +1,276 @@
-"""Template sentences: the facts a page states in prose rather than in lists.
+"""Template sentences: the facts a page states in prose rather than in lists, as ONE table.
 
-Each reader tries one family of the survey's fixed sentences on a line and records what it
-states in the :class:`~mapper.state.PageState`; every reader also records the city name the
-sentence prints, which is how a page without its header still names its city.
+Each row of :data:`SENTENCES` is one fixed sentence of the survey's pages: its wording (a
+pattern on :func:`mapper.text.plain` text), the fact it states and how the match is read
+("flag": has / does not have; "list": an enumeration of answers; "team": structure and staff;
+...). Adding a wording seen on a new page is a new row, never a new function. Staff figures
+of the team sentence are a table of their own (:data:`STAFF_FIGURES`).
+
+Every row anchored on the city's name (group ``city``) also records that name: that is how
+a page without its header names its city (:mod:`mapper.header` decides which name wins).
+
+On the cut last line of a document a row still reads what is complete: a flag whose key
+phrase is whole ("has dedicated funding to s"), the answers of a list before the cut one
+(the cut one, and one a longer label could continue, are dropped), a staff figure whose
+unit has begun ("consists of 14 st").
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from mapper import patterns as p
 from mapper.enumeration import split_enumeration
+from mapper.header import Mention
 from mapper.items import add_item
 from mapper.lines import Line
 from mapper.model import Approach, Item, Section, Sourced, TeamSize
+from mapper.names import city_shaped
 from mapper.state import PageState
 from mapper.text import normalise_label
 from mapper.vocab import Vocabulary
 
 
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("".join(parts), re.IGNORECASE)
+
+
+_SUBJECT = p.START + p.COMPARISON + p.NAME  # "Along with 50% of cities surveyed, X"
+_OWNER = p.START + p.NAME + r"'s?\s+"  # "X's " / "Redwater Springs' "
+_LIST = r"\s+(?P<list>.+?)"
+_END = r"(?P<end>\.(?:\s|$)|$)"  # a sentence ends at its full stop; on a cut line, anywhere
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One template sentence: what it is called, its wording, and what it states.
+
+    ``read`` says how a match is read (see ``_READERS``); ``fact`` is the key of the value or
+    list it fills; ``scheme`` the vocabulary of its answers; ``verb`` is tried before an
+    answer that shares the sentence's verb ("invests in A and B"); ``tail`` is the wording
+    that follows the list, which a cut may leave half printed.
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    read: str
+    fact: str = ""
+    section: Section | None = None
+    scheme: str = ""
+    verb: str = ""
+    tail: str = ""
+    value: object = None
+
+
+SENTENCES: tuple[Sentence, ...] = (
+    Sentence("strategy", _rx(_SUBJECT, r"\s+(?P<verb>does not have|doesn't have|has)\s+an explicit innovation strategy"),
+             "flag", "has_strategy", Section.STRATEGY),
+    Sentence("approach", _rx(_SUBJECT, r"\s+approaches innovation capacity\s+(?P<how>.+?)\.(?:\s|$)"),
+             "approach", "approach", Section.APPROACH),
+    Sentence("no-priority", _rx(p.START, p.NAME, r"\s+does not prioriti[sz]e (?:any )?policy (?:sectors|areas)"),
+             "constant", "prioritises_policy_areas", Section.POLICY_AREAS, value=False),
+    Sentence("funding", _rx(_SUBJECT, r"\s+(?P<verb>does not have|doesn't have|has)\s+(?:any\s+)?dedicated funding\b"),
+             "flag", "has_dedicated_funding", Section.FUNDING),
+    Sentence("activities", _rx(_OWNER, r"most common innovation activities are", _LIST, _END),
+             "list", "activities", Section.ACTIVITIES, scheme="activity"),
+    Sentence("activities-also", _rx(r"innovation activities also (?:often |usually |frequently )?include", _LIST, _END),
+             "list", "activities", Section.ACTIVITIES, scheme="activity"),
+    Sentence("funded-directed", _rx(_SUBJECT, r"'s?\s+funding for innovation capacity is (?:generally |mainly |also |often )*"
+                                    r"directed towards", _LIST, r"(?P<end>\*|,?\s+which\s|\.(?:\s|$)|$)"),
+             "list", "funded-activities", Section.FUNDED_ACTIVITIES, scheme="funded-activity"),
+    Sentence("funded-invests", _rx(p.START, p.NAME, r"\s+also invests in", _LIST, _END),
+             "list", "funded-activities", Section.FUNDED_ACTIVITIES, scheme="funded-activity", verb="Investing in "),
+    Sentence("partners", _rx(p.START, p.NAME, r"\s+has developed partnerships to promote (?:its )?innovation capacity with",
+                             _LIST, _END),
+             "list", "partners", Section.PARTNERSHIPS, scheme="partner"),
+    Sentence("internal", _rx(_OWNER, r"innovation work is internal to the city administration"),
+             "constant", "partnerships_internal_only", Section.PARTNERSHIPS, value=True),
+    Sentence("data-partners", _rx(r"data partnerships with", _LIST,
+                                  r"(?P<end>\s+to collect and analy[sz]e data|\.(?:\s|$)|$)"),
+             "list", "data-partners", Section.DATA_PARTNERSHIPS, scheme="partner", tail=" to collect and analyze data"),
+    Sentence("data-partners-also", _rx(r"to collect and analy[sz]e data,?\s+as well as with", _LIST, _END),
+             "list", "data-partners", Section.DATA_PARTNERSHIPS, scheme="partner"),
+    Sentence("team", _rx(r"innovation work is (?!internal)|dedicated (?:innovation )?team|team (?:dedicated|devoted) to innovation|"
+                         r"\bi-team\b|task groups?\b|in charge of .*innovation work|innovation (?:lab|unit|office|agency)\b|"
+                         r"^(?:situated|based|located|housed|placed)\s+(?:in|within|as|at)\b|^as an independent\b"),
+             "team", "team_size", Section.TEAM),
+    Sentence("round-note", _rx(r"^note: the city innovation snapshot \(pdf version\) was produced in (?P<year>\d{4})"),
+             "round", "round_note", value=2018),
+)
+# Rows whose match also names the city, in a place where only the city's name can stand.
+_TEAM_OWNER = _rx(_OWNER, r"innovation work is\b")
+_ROUND_2020 = _rx(r"\b2020 survey\b")
+_PARTNERSHIP_SECTIONS = (Section.PARTNERSHIPS, Section.DATA_PARTNERSHIPS)
+
+# Staff figures of the team sentence: "consists of 14 staff", "more than 40 staff members",
+# "(6 staff)", "staff of 11", "a team of 5", "3-5 staff", "between 3 and 5 people".
+_NUMBER = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_UNITS = ("staff", "people", "persons", "employees", "members", "officials", "civil servants", "FTE")
+_UNIT = r"(?:(?:full[- ]time|permanent|core|dedicated|team)\s+)?(?:staff(?:\s+members)?|people|persons|employees|members|officials|civil servants|FTEs?)\b"
+_MORE = r"(?P<more>more than |over |at least )?"
+STAFF_FIGURES: tuple[re.Pattern[str], ...] = (
+    _rx(_MORE, r"\b(?P<n>", _NUMBER, r")(?:\s*(?:-|to)\s*(?P<m>", _NUMBER, r"))?\s+", _UNIT),
+    _rx(r"\bbetween (?P<n>", _NUMBER, r") and (?P<m>", _NUMBER, r")\s+", _UNIT),
+    _rx(r"\bstaff of ", _MORE, r"(?P<n>", _NUMBER, r")\b"),
+    _rx(r"\bteam of ", _MORE, r"(?P<n>", _NUMBER, r")\b(?!\s*(?:teams|departments|units))"),
+)
+_WORDS = {word: value for value, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_SENTENCE_WORDS = 6  # shorter lines are list answers, not the team paragraph
+_INNOVATION_TEAM = re.compile(r"innovation|i-team", re.IGNORECASE)
+_CUT_UNIT = re.compile(r"\d\s+(?P<partial>[a-z]+)$", re.IGNORECASE)
+
+
 def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
-    """Every fact a template sentence states; True when the line held one."""
-    text, hit = line.text, False
-    for reader in _SENTENCE_READERS:
-        hit = reader(text, line, state, vocab) or hit
+    """Every fact the template sentences of ``line`` state; True when the line held one."""
+    hit = False
+    for row in SENTENCES:
+        match = row.pattern.search(line.text)
+        if match and _READERS[row.read](row, match, line, state, vocab):
+            _mention(state, match, line)
+            state.markers.add(f"sentence:{row.name}")
+            if row.section is not None:
+                state.found.add(row.section)
+            if row.section in _PARTNERSHIP_SECTIONS:  # the page's lists stand above these sentences
+                state.lists_end = state.lists_end or line.no
+            if row.read != "team":
+                state.past_story = True
+            hit = True
+    if not state.values.get("round_2020") and _ROUND_2020.search(line.text):
+        state.values["round_2020"] = Sourced(value=2020, line=line.no)
     return hit
 
 
-def _mention(state: PageState, match, line: Line, group: str = "city") -> None:
-    name = (match.groupdict().get(group) or "").strip()
-    if name and len(name) <= 60:
-        state.mentions.append(Sourced(value=name, line=line.no))
+def _mention(state: PageState, match: re.Match[str], line: Line) -> None:
+    name = (match.groupdict().get("city") or "").strip()
+    if name and city_shaped(name):
+        state.mentions.append(Mention(name=name, line=line.no))
 
 
-def _strategy(text, line, state, vocab) -> bool:
-    match = p.STRATEGY.search(text)
-    if match:
-        _mention(state, match, line)
-        state.values["has_strategy"] = Sourced(value=match.group("verb").lower() == "has", line=line.no)
-        state.found.add(Section.STRATEGY)
-    return bool(match)
+# --- how a match is read: one function per kind of row ------------------------------------
 
 
-def _approach(text, line, state, vocab) -> bool:
-    match = p.APPROACH.search(text)
-    if not match:
-        return False
+def _flag(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
+    state.values[row.fact] = Sourced(value=match.group("verb").lower() == "has", line=line.no)
+    return True
+
+
+def _constant(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
+    state.values[row.fact] = Sourced(value=row.value, line=line.no)
+    return True
+
+
+def _approach(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
     how = match.group("how").lower()
     holistic, specific = "holistic" in how or "macro" in how, "specific" in how
     approach = Approach.BOTH if "both" in how or (holistic and specific) else (
         Approach.SPECIFIC if specific else Approach.HOLISTIC if holistic else None)
-    _mention(state, match, line)
     if approach is not None:
-        state.values["approach"] = Sourced(value=approach, line=line.no)
-        state.found.add(Section.APPROACH)
+        state.values[row.fact] = Sourced(value=approach, line=line.no)
     return True
 
 
-def _funding(text, line, state, vocab) -> bool:
-    match = p.FUNDING.search(text)
-    if match:
-        _mention(state, match, line)
-        state.values["has_dedicated_funding"] = Sourced(value=match.group("verb").lower() == "has", line=line.no)
-        state.found.add(Section.FUNDING)
-    return bool(match)
+def _list(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
+    text = match.group("list")
+    open_end = line.cut and not match.group("end")  # the cut fell inside the list or its tail
+    if open_end and row.tail:
+        text = _without_cut_tail(text, row.tail)
+    answers = split_enumeration(text, row.scheme, vocab, row.verb, cut=open_end)
+    if row.fact in ("partners", "data-partners"):
+        items = state.partners if row.fact == "partners" else state.data_partners
+    else:
+        items = state.lists.setdefault(row.fact, [])
+    for answer in answers:
+        add_item(items, Item(text=answer, line=line.no))
+    return bool(answers) or not open_end
 
 
-def _partners(text, line, state, vocab) -> bool:
-    hit = False
-    if p.PARTNERS.search(text) or p.INTERNAL.search(text) or p.DATA_PARTNERS.search(text):
-        state.lists_end = state.lists_end or line.no
-    match = p.PARTNERS.search(text)
-    if match:
-        _mention(state, match, line)
-        _extend(state.partners, split_enumeration(match.group("list"), "partner", vocab), line)
-        state.found.add(Section.PARTNERSHIPS)
-        hit = True
-    match = p.INTERNAL.search(text)
-    if match:
-        _mention(state, match, line)
-        state.values["partnerships_internal_only"] = Sourced(value=True, line=line.no)
-        state.found.add(Section.PARTNERSHIPS)
-        hit = True
-    match = p.DATA_PARTNERS.search(text)
-    if match:
-        _extend(state.data_partners, split_enumeration(match.group("list"), "partner", vocab), line)
-        state.found.add(Section.DATA_PARTNERSHIPS)
-        hit = True
-    return hit
-
-
-def _no_priority(text, line, state, vocab) -> bool:
-    match = p.NO_PRIORITY.search(text)
-    if match:
-        _mention(state, match, line)
-        state.values["prioritises_policy_areas"] = Sourced(value=False, line=line.no)
-        state.found.add(Section.POLICY_AREAS)
-    return bool(match)
-
-
-def _team(text, line, state, vocab) -> bool:
-    if state.section == "spotlight" or not p.TEAM.search(text):
-        return False  # a story may speak of its team; only the template sentence states the structure
-    match = p.TEAM_CITY.search(text)
-    if match:
-        _mention(state, match, line, "city" if match.group("city") else "city2")
-    key = normalise_label(text)
-    for concept in _concepts_named_in(key, "team-structure", vocab):
+def _team(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
+    if not state.past_story or state.section == "spotlight" or len(line.text.split()) < _SENTENCE_WORDS:
+        return False  # a story may speak of its team, a list of a "Dedicated innovation team": not the paragraph
+    owner = _TEAM_OWNER.search(line.text)
+    if owner:
+        _mention(state, owner, line)
+    for concept in _concepts_named_in(normalise_label(line.text), "team-structure", vocab):
         if all(existing.text != concept for existing in state.structures):
             state.structures.append(Item(text=concept, line=line.no))
-    size = p.TEAM_SIZE.search(text)
-    if size and "team_size" not in state.values:
-        count = int((size.group("count") or size.group("count2")).replace(",", ""))
-        more = bool(size.group("more") or size.group("more2"))
-        state.values["team_size"] = TeamSize(count=count, more_than=more, line=line.no)
-    state.found.add(Section.TEAM)
+    if row.fact not in state.values:
+        size = _team_size(line, state)
+        if size is not None:
+            state.values[row.fact] = size
     return True
+
+
+def _round(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
+    state.values[row.fact] = Sourced(value=row.value, line=line.no)
+    return True
+
+
+_READERS = {"flag": _flag, "constant": _constant, "approach": _approach, "list": _list, "team": _team,
+            "round": _round}
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _without_cut_tail(text: str, tail: str) -> str:
+    """ "A, B and think tanks to coll" -> "A, B and think tanks": the list's own end was printed."""
+    lowered = text.lower()
+    for size in range(len(tail), 1, -1):
+        if lowered.endswith(tail[:size]):
+            return text[: len(text) - size]
+    return text
+
+
+def _team_size(line: Line, state: PageState) -> TeamSize | None:
+    """The innovation team's staff: the one figure tied to the innovation team when the
+    sentence states several, else the smallest (a range counts by its lower bound)."""
+    text = line.text
+    if line.cut:
+        text = _complete_cut_unit(text)
+    figures: dict[int, re.Match[str]] = {}  # by the position of the number: "a team of 5 staff" is one figure
+    for pattern in STAFF_FIGURES:
+        for match in pattern.finditer(text):
+            figures.setdefault(match.start("n"), match)
+    sizes = []
+    previous_end = 0
+    for start, match in sorted(figures.items()):
+        low = _number(match.group("n"))
+        high = _number(match.group("m")) if match.groupdict().get("m") else None
+        if low is None:
+            continue
+        tied = bool(_INNOVATION_TEAM.search(text[previous_end:start]))
+        sizes.append((tied, low, high, bool(match.groupdict().get("more")), start))
+        previous_end = match.end()
+    if not sizes:
+        return None
+    tied = [size for size in sizes if size[0]]
+    pool = tied if len(tied) == 1 else sizes
+    _, low, high, more, _ = min(pool, key=lambda size: size[1])
+    if len(sizes) > 1:
+        figures_text = ", ".join(str(size[1]) for size in sizes)
+        why = "the innovation team's" if len(tied) == 1 else "the smallest"
+        state.warnings.append(f"line {line.no}: the team sentence states several staff figures ({figures_text}); "
+                              f"read {why}, {low}")
+    return TeamSize(count=low, more_than=more, up_to=high, line=line.no)
+
+
+def _complete_cut_unit(text: str) -> str:
+    """ "consists of 14 st" -> "consists of 14 staff": the number is whole once its unit begins."""
+    match = _CUT_UNIT.search(text)
+    if not match:
+        return text
+    partial = match.group("partial").lower()
+    unit = next((unit for unit in _UNITS if unit.lower().startswith(partial) and unit.lower() != partial), None)
+    return text + unit[len(partial):] if unit else text
+
+
+def _number(text: str | None) -> int | None:
+    if not text:
+        return None
+    text = text.lower().replace(",", "")
+    return int(text) if text.isdigit() else _WORDS.get(text)
 
 
 def _concepts_named_in(key: str, scheme: str, vocab: Vocabulary) -> list[str]:
@@ -127,49 +282,3 @@ def _concepts_named_in(key: str, scheme: str, vocab: Vocabulary) -> list[str]:
             name = concept.pref_label
             first_at[name] = min(first_at.get(name, match.start()), match.start())
     return sorted(first_at, key=first_at.__getitem__)
-
-
-def _activities(text, line, state, vocab) -> bool:
-    hit = False
-    for pattern in (p.ACTIVITIES_MAIN, p.ACTIVITIES_ALSO):
-        match = pattern.search(text)
-        if match:
-            _mention(state, match, line)
-            items = state.lists.setdefault("activities", [])
-            _extend(items, split_enumeration(match.group("list"), "activity", vocab), line)
-            state.found.add(Section.ACTIVITIES)
-            hit = True
-    return hit
-
-
-def _funded(text, line, state, vocab) -> bool:
-    hit = False
-    for pattern, verb in ((p.FUNDED_DIRECTED, ""), (p.FUNDED_INVESTS, "Investing in ")):
-        match = pattern.search(text)
-        if match:
-            _mention(state, match, line)
-            items = state.lists.setdefault("funded-activities", [])
-            _extend(items, split_enumeration(match.group("list"), "funded-activity", vocab, verb), line)
-            state.found.add(Section.FUNDED_ACTIVITIES)
-            hit = True
-    return hit
-
-
-def _survey_round(text, line, state, vocab) -> bool:
-    match = p.ROUND_NOTE.search(text)
-    if match:
-        state.values["round_note"] = Sourced(value=2018, line=line.no)
-        return True
-    if p.ROUND_2020.search(text) and "round_2020" not in state.values:
-        state.values["round_2020"] = Sourced(value=2020, line=line.no)
-    return False
-
-
-def _extend(items: list[Item], answers: list[str], line: Line) -> None:
-    for answer in answers:
-        add_item(items, Item(text=answer, line=line.no))
-
-
-_SENTENCE_READERS = (
-    _strategy, _approach, _funding, _partners, _no_priority, _team, _activities, _funded, _survey_round,
-)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mapper.header import Mention
 from mapper.lines import Line
 from mapper.model import Item, Section, Sourced
 
@@ -28,7 +29,11 @@ class PageState:
     list_open: bool = False
     skip_next: bool = False  # the line after a legend marker is a legend label
     in_chart: bool = False  # after "N cities" in the funded-activities chart
-    mentions: list[Sourced[str]] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)  # the city's name as sentences print it
+    markers: set[str] = field(default_factory=set)  # the survey's headings, sentences, chart residue seen
+    past_story: bool = False  # a heading or sentence after the spotlight story has been read
+    body_start: int | None = None  # first line of the page's body: the header stands above it
+    uncounted: tuple[str, Line] | None = None  # (level, cut last line): a whole data area if the counts say so
     lists: dict[str, list[Item]] = field(default_factory=dict)
     found: set[Section] = field(default_factory=set)
     bare: list[Line] = field(default_factory=list)  # lines no heading, label or pattern claimed
