@@ -28,7 +28,7 @@ from mapper import patterns as p
 from mapper.errors import UnreadableDocument
 from mapper.lines import Line
 from mapper.model import Person, Population, Sourced
-from mapper.names import city_key, near, person_shaped
+from mapper.names import city_key, person_shaped, same_place
 from mapper.vocab import Vocabulary
 
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'.\-]*$")
@@ -201,30 +201,28 @@ def read_title(line: Line, vocab: Vocabulary, header: Header) -> bool:
 
 
 def mention_groups(mentions: list[Mention]) -> list[list[Mention]]:
-    """Mentions grouped by name, one misspelling apart counting as one name; most printed first."""
-    groups: list[tuple[str, list[Mention]]] = []
+    """Mentions grouped by place (one misspelling apart, or one the other's leading words,
+    count as one name); the most printed first."""
+    groups: list[list[Mention]] = []
     for mention in mentions:
-        key = city_key(mention.name)
-        group = next((members for group_key, members in groups if near(key, group_key)), None)
+        group = next((members for members in groups if same_place(mention.name, members[0].name)), None)
         if group is None:
-            groups.append((key, [mention]))
+            groups.append([mention])
         else:
             group.append(mention)
-    ordered = sorted(groups, key=lambda item: (-len(item[1]), item[1][0].line))
-    return [members for _, members in ordered]
+    return sorted(groups, key=lambda members: (-len(members), members[0].line))
 
 
 def confirmed(text: str, groups: list[list[Mention]]) -> bool:
-    """The page's sentences print this name (or a misspelling of it)."""
-    key = city_key(text)
-    return bool(key) and any(near(key, city_key(group[0].name)) for group in groups)
+    """The page's sentences print this name (or a misspelling or a longer form of it)."""
+    return bool(city_key(text)) and any(same_place(text, group[0].name) for group in groups)
 
 
 def choose_city(header: Header, zone: list[Line], groups: list[list[Mention]], source: str) -> None:
     """Set ``header.city``: the label or title, a header line the sentences confirm, or the
     sentences' own name. Raises UnreadableDocument when nothing names the city, or when the
-    sentences name two cities."""
-    if len(groups) > 1 and len(groups[1]) >= 2:
+    sentences name two cities about as often (two snapshots in one file)."""
+    if len(groups) > 1 and len(groups[1]) >= 2 and 2 * len(groups[1]) >= len(groups[0]):
         names = " and ".join(f"{group[0].name!r} ({len(group)} times)" for group in groups[:2])
         raise UnreadableDocument(source, f"the page's sentences name two cities, {names}; "
                                  "a snapshot describes one city")
@@ -245,7 +243,7 @@ def choose_city(header: Header, zone: list[Line], groups: list[list[Mention]], s
     chosen = city_key(header.city.value)
     for group in groups:
         for mention in group:
-            if city_key(mention.name) != chosen:
+            if city_key(mention.name) != chosen:  # a misspelling, another form, or another place
                 header.warnings.append(
                     f"line {mention.line}: city printed as {mention.name!r}, read as {header.city.value!r}")
 

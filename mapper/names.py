@@ -22,6 +22,7 @@ PARTICLES = frozenset(
     "of on upon am an sur".split()
 )
 _WORD = re.compile(r"^[^\W\d_][\w'.\-]*$")
+_PRONOUNS = frozenset("it its this that these those our their they we he she each every which such".split())
 _REGION_SUFFIX = re.compile(r",\s?(?:[A-Z]{2}\.?|D\.\s?C\.)$")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -46,15 +47,20 @@ def person_shaped(text: str, vocab: Vocabulary) -> bool:
 
 
 def city_shaped(name: str) -> bool:
-    """A city's name as a template prints it: 1 to 7 capitalised words, no digits.
+    """A city's name as a template prints it: 1 to 7 words of letters, no digits, starting
+    and ending with a capital ("Reggio nell'Emilia", "Frankfurt am Main", "The Hague").
 
     Rejects what a sentence pattern may catch in a sentence that does not name the city
-    ("the city has also developed ...", "innovation •").
+    ("the city has also developed ...", "It has ...", "innovation •").
     """
     words = _REGION_SUFFIX.sub("", name.strip()).split()
     if not 1 <= len(words) <= 7 or any(char.isdigit() for char in name):
         return False
-    return all(_WORD.match(word.strip("'")) for word in words) and _capitalised(words)
+    if not all(_WORD.match(word) for word in words) or words[0].lower() in _PRONOUNS:
+        return False
+    if words[0] == "The" and (len(words) == 1 or not words[1][0].isupper()):
+        return False  # "The city", "The municipality"
+    return words[0][0].isupper() and any(char.isupper() for char in words[-1])
 
 
 def city_key(name: str) -> str:
@@ -65,6 +71,22 @@ def city_key(name: str) -> str:
     """
     text = _REGION_SUFFIX.sub("", plain(name).strip())
     return _NOT_ALNUM.sub("", unidecode(text).casefold())
+
+
+def words_key(name: str) -> list[str]:
+    """The words of a name, compared as :func:`city_key` compares names."""
+    text = _REGION_SUFFIX.sub("", plain(name).strip())
+    return [word for word in _NOT_ALNUM.split(unidecode(text).casefold()) if word]
+
+
+def same_place(name_a: str, name_b: str) -> bool:
+    """Two printings of one city's name: one misspelling apart, or one the other's leading
+    words ("Tel Aviv" of "Tel Aviv-Yafo", "Washington" of "Washington, D.C.")."""
+    if near(city_key(name_a), city_key(name_b)):
+        return True
+    words_a, words_b = words_key(name_a), words_key(name_b)
+    shorter, longer = sorted((words_a, words_b), key=len)
+    return bool(shorter) and longer[: len(shorter)] == shorter and max(map(len, shorter)) >= 4
 
 
 def near(key_a: str, key_b: str) -> bool:

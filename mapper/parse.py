@@ -39,6 +39,10 @@ _LEVELS = {level.value: level for level in SufficiencyLevel}
 # Headings after which the page prints sentences, not lists: a bare list line there (or
 # before any heading) belongs to a list whose heading the rendering dropped.
 _LISTLESS = {None, "vision", "funding", "measured"}
+# Words of a clause, never of a policy area's name ("The city focuses on two areas: ...").
+_CLAUSE_WORDS = frozenset("is are was were has have had focuses focus include includes will can its our".split())
+# Headings after which the team paragraph may stand (it follows the roles list); the others end its place.
+_TEAM_ZONE_HEADINGS = {"vision", "policy-areas", "roles"}
 # Headings the header and the story stand among: any other heading starts the page's body.
 _ABOVE_BODY = {"outcomes", "success-factors"}
 
@@ -81,7 +85,9 @@ def parse_document(text: str, source: str, vocab: Vocabulary | None = None) -> S
 
 def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
     if line.cut:  # never a heading, an answer or a header value: it may stop mid-word
-        if not _read_sentence(line, state, vocab) and state.section in _LEVELS and item_like(line):
+        if _read_sentence(line, state, vocab) or _read_area_note(line, state, vocab):
+            return
+        if state.section in _LEVELS and item_like(line):
             state.uncounted = (state.section, line)
         return
     if _read_heading(line, state):
@@ -139,6 +145,7 @@ def _read_heading(line: Line, state: PageState) -> bool:
         if key not in _ABOVE_BODY:
             state.body_start = state.body_start or line.no
             state.past_story = state.past_story or key != "spotlight"
+            state.team_zone = key in _TEAM_ZONE_HEADINGS
         groups = match.groupdict()
         name = (groups.get("city") or "").strip()
         if name and city_shaped(name):
@@ -183,18 +190,52 @@ def _is_residue(line: Line, state: PageState) -> bool:
 
 
 def _read_area_note(line: Line, state: PageState, vocab: Vocabulary) -> bool:
-    """``Area: explanation`` paragraphs of 2020 pages name a policy area and explain it."""
+    """``Area: explanation`` paragraphs of 2020 pages explain the listed policy areas; with no
+    list above them, they are the list. A paragraph the cut shortened still names its area.
+
+    A paragraph's area that the printed list does not name is reported, not added: the list
+    is the city's answer, the paragraph its gloss ("Law enforcement:" glosses "Policing and
+    law enforcement").
+    """
     if state.section != "policy-areas":
         return False
-    match = p.AREA_NOTE.match(line.text)
+    match = (p.AREA_LEAD if line.cut else p.AREA_NOTE).match(line.text)
     if not match or line.text.lower().startswith("note:"):
         return False
     area = match.group("area").strip()
+    if not _area_shaped(area, vocab):
+        return False
     items = state.lists.setdefault("policy-areas", [])
-    add_item(items, make_item(Line(line.no, area, area), "policy-area", vocab))
-    state.area_notes[normalise_label(area)] = match.group("note").strip()
     state.list_open = False
+    listed = next((item for item in items if _same_area(item.text, area, vocab)), None)
+    if listed is None and any(item.line not in state.area_note_lines for item in items):
+        state.warnings.append(f"line {line.no}: explanation of {area!r}, an area the policy list above does not "
+                              "name; not added to the list")
+        return True
+    if listed is None:
+        listed = make_item(Line(line.no, area, area), "policy-area", vocab)
+        add_item(items, listed)
+        state.area_note_lines.add(line.no)
+    if not line.cut:
+        state.area_notes.setdefault(normalise_label(listed.text), match.group("note").strip())
     return True
+
+
+def _area_shaped(area: str, vocab: Vocabulary) -> bool:
+    """A policy area's name, not the start of a sentence ("The city focuses on two areas: ...")."""
+    words = area.split()
+    if vocab.lookup("policy-area", area):
+        return True
+    return len(words) <= 6 and area[0].isupper() and not _CLAUSE_WORDS.intersection(w.lower() for w in words)
+
+
+def _same_area(listed: str, area: str, vocab: Vocabulary) -> bool:
+    """One policy area printed two ways: one concept, or the words of one inside the other's."""
+    concept_a, concept_b = vocab.lookup("policy-area", listed), vocab.lookup("policy-area", area)
+    if concept_a is not None and concept_a == concept_b:
+        return True
+    words_a, words_b = set(normalise_label(listed).split()), set(normalise_label(area).split())
+    return bool(words_a and words_b) and (words_a <= words_b or words_b <= words_a)
 
 
 # --- after the pass --------------------------------------------------------------------

@@ -74,3 +74,4 @@ POPULATION = re.compile(
 PDF_TITLE = _rx(r"^city innovation snapshot\s*[|:-]\s*(?P<place>.+)$")
 NAME_ANNOTATION = re.compile(r"\s*\(([^)]*)\)\s*")
 AREA_NOTE = re.compile(r"^(?P<area>[^:]{2,80}):\s+(?P<note>.{20,})$")
+AREA_LEAD = re.compile(r"^(?P<area>[^:]{2,80}):\s+\S")  # the start of one, which a cut may have left

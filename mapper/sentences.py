@@ -61,44 +61,50 @@ class Sentence:
     verb: str = ""
     tail: str = ""
     value: object = None
+    team_zone: bool | None = None  # True: the team paragraph may follow; False: it is past
 
 
 SENTENCES: tuple[Sentence, ...] = (
     Sentence("strategy", _rx(_SUBJECT, r"\s+(?P<verb>does not have|doesn't have|has)\s+an explicit innovation strategy"),
-             "flag", "has_strategy", Section.STRATEGY),
+             "flag", "has_strategy", Section.STRATEGY, team_zone=True),
     Sentence("approach", _rx(_SUBJECT, r"\s+approaches innovation capacity\s+(?P<how>.+?)\.(?:\s|$)"),
-             "approach", "approach", Section.APPROACH),
+             "approach", "approach", Section.APPROACH, team_zone=True),
     Sentence("no-priority", _rx(p.START, p.NAME, r"\s+does not prioriti[sz]e (?:any )?policy (?:sectors|areas)"),
-             "constant", "prioritises_policy_areas", Section.POLICY_AREAS, value=False),
+             "constant", "prioritises_policy_areas", Section.POLICY_AREAS, value=False, team_zone=True),
     Sentence("funding", _rx(_SUBJECT, r"\s+(?P<verb>does not have|doesn't have|has)\s+(?:any\s+)?dedicated funding\b"),
-             "flag", "has_dedicated_funding", Section.FUNDING),
+             "flag", "has_dedicated_funding", Section.FUNDING, team_zone=False),
     Sentence("activities", _rx(_OWNER, r"most common innovation activities are", _LIST, _END),
-             "list", "activities", Section.ACTIVITIES, scheme="activity"),
+             "list", "activities", Section.ACTIVITIES, scheme="activity", team_zone=False),
     Sentence("activities-also", _rx(r"innovation activities also (?:often |usually |frequently )?include", _LIST, _END),
-             "list", "activities", Section.ACTIVITIES, scheme="activity"),
+             "list", "activities", Section.ACTIVITIES, scheme="activity", team_zone=False),
     Sentence("funded-directed", _rx(_SUBJECT, r"'s?\s+funding for innovation capacity is (?:generally |mainly |also |often )*"
                                     r"directed towards", _LIST, r"(?P<end>\*|,?\s+which\s|\.(?:\s|$)|$)"),
-             "list", "funded-activities", Section.FUNDED_ACTIVITIES, scheme="funded-activity"),
+             "list", "funded-activities", Section.FUNDED_ACTIVITIES, scheme="funded-activity", team_zone=False),
     Sentence("funded-invests", _rx(p.START, p.NAME, r"\s+also invests in", _LIST, _END),
-             "list", "funded-activities", Section.FUNDED_ACTIVITIES, scheme="funded-activity", verb="Investing in "),
+             "list", "funded-activities", Section.FUNDED_ACTIVITIES, scheme="funded-activity", verb="Investing in ",
+             team_zone=False),
     Sentence("partners", _rx(p.START, p.NAME, r"\s+has developed partnerships to promote (?:its )?innovation capacity with",
                              _LIST, _END),
-             "list", "partners", Section.PARTNERSHIPS, scheme="partner"),
+             "list", "partners", Section.PARTNERSHIPS, scheme="partner", team_zone=False),
     Sentence("internal", _rx(_OWNER, r"innovation work is internal to the city administration"),
-             "constant", "partnerships_internal_only", Section.PARTNERSHIPS, value=True),
+             "constant", "partnerships_internal_only", Section.PARTNERSHIPS, value=True, team_zone=False),
     Sentence("data-partners", _rx(r"data partnerships with", _LIST,
                                   r"(?P<end>\s+to collect and analy[sz]e data|\.(?:\s|$)|$)"),
-             "list", "data-partners", Section.DATA_PARTNERSHIPS, scheme="partner", tail=" to collect and analyze data"),
+             "list", "data-partners", Section.DATA_PARTNERSHIPS, scheme="partner", tail=" to collect and analyze data",
+             team_zone=False),
     Sentence("data-partners-also", _rx(r"to collect and analy[sz]e data,?\s+as well as with", _LIST, _END),
-             "list", "data-partners", Section.DATA_PARTNERSHIPS, scheme="partner"),
-    Sentence("team", _rx(r"innovation work is (?!internal)|dedicated (?:innovation )?team|team (?:dedicated|devoted) to innovation|"
-                         r"\bi-team\b|task groups?\b|in charge of .*innovation work|innovation (?:lab|unit|office|agency)\b|"
-                         r"^(?:situated|based|located|housed|placed)\s+(?:in|within|as|at)\b|^as an independent\b"),
+             "list", "data-partners", Section.DATA_PARTNERSHIPS, scheme="partner", team_zone=False),
+    # The team paragraph: its wording (_TEAM_CUE), or a staff figure where the paragraph stands
+    # (after the vision sentences and the roles list, before the terms and activities).
+    Sentence("team", _rx(r"innovation work is (?!internal)|\bteam\b|task groups?\b|\bstaff\b|\d\s+(?:people|persons|employees|"
+                         r"members|officials|civil servants|FTEs?)\b"),
              "team", "team_size", Section.TEAM),
     Sentence("round-note", _rx(r"^note: the city innovation snapshot \(pdf version\) was produced in (?P<year>\d{4})"),
              "round", "round_note", value=2018),
 )
-# Rows whose match also names the city, in a place where only the city's name can stand.
+_TEAM_CUE = _rx(r"innovation work is (?!internal)|dedicated (?:innovation )?team|team (?:dedicated|devoted) to innovation|"
+               r"\bi-team\b|task groups?\b|in charge of .*innovation work|innovation (?:lab|unit|office|agency|team)\b|"
+               r"^(?:situated|based|located|housed|placed)\s+(?:in|within|as|at)\b|^as an independent\b")
 _TEAM_OWNER = _rx(_OWNER, r"innovation work is\b")
 _ROUND_2020 = _rx(r"\b2020 survey\b")
 _PARTNERSHIP_SECTIONS = (Section.PARTNERSHIPS, Section.DATA_PARTNERSHIPS)
@@ -109,15 +115,18 @@ _NUMBER = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twe
 _UNITS = ("staff", "people", "persons", "employees", "members", "officials", "civil servants", "FTE")
 _UNIT = r"(?:(?:full[- ]time|permanent|core|dedicated|team)\s+)?(?:staff(?:\s+members)?|people|persons|employees|members|officials|civil servants|FTEs?)\b"
 _MORE = r"(?P<more>more than |over |at least )?"
+# "about 20 staff" is read as stated; "up to 20", "nearly 20" state no size of the team.
+_QUALIFIER = r"(?:(?P<about>about |around |approximately |roughly |some )|(?P<below>up to |nearly |almost |fewer than |less than |under ))?"
 STAFF_FIGURES: tuple[re.Pattern[str], ...] = (
-    _rx(_MORE, r"\b(?P<n>", _NUMBER, r")(?:\s*(?:-|to)\s*(?P<m>", _NUMBER, r"))?\s+", _UNIT),
+    _rx(_MORE, _QUALIFIER, r"\b(?P<n>", _NUMBER, r")(?:\s*(?:-|to)\s*(?P<m>", _NUMBER, r"))?\s+", _UNIT),
     _rx(r"\bbetween (?P<n>", _NUMBER, r") and (?P<m>", _NUMBER, r")\s+", _UNIT),
-    _rx(r"\bstaff of ", _MORE, r"(?P<n>", _NUMBER, r")\b"),
-    _rx(r"\bteam of ", _MORE, r"(?P<n>", _NUMBER, r")\b(?!\s*(?:teams|departments|units))"),
+    _rx(r"\bstaff of ", _MORE, _QUALIFIER, r"(?P<n>", _NUMBER, r")\b"),
+    _rx(r"\bteam of ", _MORE, _QUALIFIER, r"(?P<n>", _NUMBER, r")\b(?!\s*(?:teams|departments|units))"),
 )
 _WORDS = {word: value for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 _SENTENCE_WORDS = 6  # shorter lines are list answers, not the team paragraph
+_NOT_TEAM_SECTIONS = {"spotlight", "policy-areas"}
 _INNOVATION_TEAM = re.compile(r"innovation|i-team", re.IGNORECASE)
 _CUT_UNIT = re.compile(r"\d\s+(?P<partial>[a-z]+)$", re.IGNORECASE)
 
@@ -136,6 +145,8 @@ def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
                 state.lists_end = state.lists_end or line.no
             if row.read != "team":
                 state.past_story = True
+            if row.team_zone is not None:
+                state.team_zone = row.team_zone
             hit = True
     if not state.values.get("round_2020") and _ROUND_2020.search(line.text):
         state.values["round_2020"] = Sourced(value=2020, line=line.no)
@@ -187,19 +198,28 @@ def _list(row: Sentence, match: re.Match[str], line: Line, state: PageState, voc
 
 
 def _team(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
-    if not state.past_story or state.section == "spotlight" or len(line.text.split()) < _SENTENCE_WORDS:
-        return False  # a story may speak of its team, a list of a "Dedicated innovation team": not the paragraph
+    """The team paragraph: its structure (vocabulary phrases) and its staff.
+
+    Read where the template prints it, after the story; never in the spotlight or a policy
+    note (which may speak of a team), never from a short list answer ("Dedicated
+    innovation team"). Away from the team's place, only the paragraph's own wording counts.
+    """
+    if not state.past_story or state.section in _NOT_TEAM_SECTIONS or len(line.text.split()) < _SENTENCE_WORDS:
+        return False
+    cue = bool(_TEAM_CUE.search(line.text))
+    if not (cue or state.team_zone):
+        return False
     owner = _TEAM_OWNER.search(line.text)
     if owner:
         _mention(state, owner, line)
-    for concept in _concepts_named_in(normalise_label(line.text), "team-structure", vocab):
+    structures = _concepts_named_in(normalise_label(line.text), "team-structure", vocab)
+    for concept in structures:
         if all(existing.text != concept for existing in state.structures):
             state.structures.append(Item(text=concept, line=line.no))
-    if row.fact not in state.values:
-        size = _team_size(line, state)
-        if size is not None:
-            state.values[row.fact] = size
-    return True
+    size = _team_size(line, state) if row.fact not in state.values else None
+    if size is not None:
+        state.values[row.fact] = size
+    return cue or bool(structures) or size is not None
 
 
 def _round(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
@@ -223,37 +243,49 @@ def _without_cut_tail(text: str, tail: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class _Figure:
+    low: int
+    high: int | None  # the top of a range "3-5 staff"
+    more_than: bool
+    about: bool
+    tied: bool  # the words before it name the innovation team ("the innovation lab (6 staff)")
+
+
 def _team_size(line: Line, state: PageState) -> TeamSize | None:
     """The innovation team's staff: the one figure tied to the innovation team when the
     sentence states several, else the smallest (a range counts by its lower bound)."""
-    text = line.text
-    if line.cut:
-        text = _complete_cut_unit(text)
-    figures: dict[int, re.Match[str]] = {}  # by the position of the number: "a team of 5 staff" is one figure
+    text = _complete_cut_unit(line.text) if line.cut else line.text
+    figures = _staff_figures(text)
+    if not figures:
+        return None
+    tied = [figure for figure in figures if figure.tied]
+    chosen = min(tied if len(tied) == 1 else figures, key=lambda figure: figure.low)
+    if len(figures) > 1:
+        stated = ", ".join(str(figure.low) for figure in figures)
+        why = "the innovation team's" if len(tied) == 1 else "the smallest"
+        state.warnings.append(f"line {line.no}: the team paragraph states several staff figures ({stated}); "
+                              f"read {why}, {chosen.low}")
+    if chosen.about:
+        state.warnings.append(f"line {line.no}: the team size is approximate; read as {chosen.low}")
+    return TeamSize(count=chosen.low, more_than=chosen.more_than, up_to=chosen.high, line=line.no)
+
+
+def _staff_figures(text: str) -> list[_Figure]:
+    """Every staff figure of a team paragraph, in text order; upper bounds ("up to 20") are no size."""
+    matches: dict[int, re.Match[str]] = {}  # by the number's position: "a team of 5 staff" is one figure
     for pattern in STAFF_FIGURES:
         for match in pattern.finditer(text):
-            figures.setdefault(match.start("n"), match)
-    sizes = []
-    previous_end = 0
-    for start, match in sorted(figures.items()):
-        low = _number(match.group("n"))
-        high = _number(match.group("m")) if match.groupdict().get("m") else None
-        if low is None:
-            continue
-        tied = bool(_INNOVATION_TEAM.search(text[previous_end:start]))
-        sizes.append((tied, low, high, bool(match.groupdict().get("more")), start))
+            matches.setdefault(match.start("n"), match)
+    figures, previous_end = [], 0
+    for start, match in sorted(matches.items()):
+        groups = match.groupdict()
+        low, high = _number(groups["n"]), _number(groups.get("m"))
+        if low is not None and not groups.get("below"):
+            tied = bool(_INNOVATION_TEAM.search(text[previous_end:start]))
+            figures.append(_Figure(low, high, bool(groups.get("more")), bool(groups.get("about")), tied))
         previous_end = match.end()
-    if not sizes:
-        return None
-    tied = [size for size in sizes if size[0]]
-    pool = tied if len(tied) == 1 else sizes
-    _, low, high, more, _ = min(pool, key=lambda size: size[1])
-    if len(sizes) > 1:
-        figures_text = ", ".join(str(size[1]) for size in sizes)
-        why = "the innovation team's" if len(tied) == 1 else "the smallest"
-        state.warnings.append(f"line {line.no}: the team sentence states several staff figures ({figures_text}); "
-                              f"read {why}, {low}")
-    return TeamSize(count=low, more_than=more, up_to=high, line=line.no)
+    return figures
 
 
 def _complete_cut_unit(text: str) -> str:

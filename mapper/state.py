@@ -32,6 +32,7 @@ class PageState:
     mentions: list[Mention] = field(default_factory=list)  # the city's name as sentences print it
     markers: set[str] = field(default_factory=set)  # the survey's headings, sentences, chart residue seen
     past_story: bool = False  # a heading or sentence after the spotlight story has been read
+    team_zone: bool = False  # between the vision sentences and the terms: where the team paragraph stands
     body_start: int | None = None  # first line of the page's body: the header stands above it
     uncounted: tuple[str, Line] | None = None  # (level, cut last line): a whole data area if the counts say so
     lists: dict[str, list[Item]] = field(default_factory=dict)
@@ -41,6 +42,7 @@ class PageState:
     lists_end: int | None = None  # line of the first partnership sentence: the page's lists are above it
     spotlight: list[Line] = field(default_factory=list)
     area_notes: dict[str, str] = field(default_factory=dict)
+    area_note_lines: set[int] = field(default_factory=set)  # policy areas named only by their paragraph
     data_counts: list[int] = field(default_factory=list)
     values: dict[str, object] = field(default_factory=dict)  # single-valued facts
     structures: list[Item] = field(default_factory=list)
