@@ -300,8 +300,10 @@ def place_unlabelled(header: Header, zone: list[Line], lines: list[Line], groups
             header.consumed.add(line.no)
     for line in people.values():
         if line.no not in header.consumed:
-            header.warnings.append(f"line {line.no}: {line.text!r} stands in the header but no label or "
-                                   "population line says whose name it is; left out")
+            header.warnings.append(f"line {line.no}: {line.text!r} stands in the header, but it is not the city "
+                                   f"the page's sentences name ({header.city.value!r}) and no label or population "
+                                   "line says whose name it is; left out")
+            header.consumed.add(line.no)
 
 
 def _people_only(line: Line, vocab: Vocabulary) -> bool:

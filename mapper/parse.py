@@ -75,8 +75,6 @@ def parse_document(text: str, source: str, vocab: Vocabulary | None = None) -> S
     place_bare_lines(listless, lines, state.lists, vocab, state.warnings, state.lists_end)
     if not state.spotlight:
         state.spotlight = _bare_spotlight(state.bare, header)
-    if state.uncounted:
-        _count_last_area(state, vocab)
     return _snapshot(text, source, rendering, header, state, stops_mid_line)
 
 
@@ -85,10 +83,8 @@ def parse_document(text: str, source: str, vocab: Vocabulary | None = None) -> S
 
 def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
     if line.cut:  # never a heading, an answer or a header value: it may stop mid-word
-        if _read_sentence(line, state, vocab) or _read_area_note(line, state, vocab):
-            return
-        if state.section in _LEVELS and item_like(line):
-            state.uncounted = (state.section, line)
+        if not _read_sentence(line, state, vocab):
+            _read_area_note(line, state, vocab)
         return
     if _read_heading(line, state):
         read_sentences(line, state, vocab)
@@ -313,17 +309,6 @@ def _pdf_round(rendering: Rendering, header: Header) -> Sourced[int] | None:
     if rendering == Rendering.PDF_MARKDOWN and header.city is not None:
         return Sourced(value=2018, line=header.city.line)
     return None
-
-
-def _count_last_area(state: PageState, vocab: Vocabulary) -> None:
-    """The last line of a document may be a whole data area: it is when the printed count
-    of its level ("9" above "Sufficient data") says one more area follows."""
-    level, line = state.uncounted
-    present = [key for key in _LEVELS if key in state.lists or key == level]
-    index = present.index(level)
-    listed = len(state.lists.get(level, []))
-    if index < len(state.data_counts) and state.data_counts[index] == listed + 1:
-        add_item(state.lists.setdefault(level, []), make_item(line, "policy-area", vocab))
 
 
 def _ratings(state: PageState) -> tuple[list[DataRating], bool]:

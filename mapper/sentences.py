@@ -136,7 +136,9 @@ def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
     hit = False
     for row in SENTENCES:
         match = row.pattern.search(line.text)
-        if match and _READERS[row.read](row, match, line, state, vocab):
+        if not match or not _subject_is_a_city(match):
+            continue
+        if _READERS[row.read](row, match, line, state, vocab):
             _mention(state, match, line)
             state.markers.add(f"sentence:{row.name}")
             if row.section is not None:
@@ -151,6 +153,13 @@ def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
     if not state.values.get("round_2020") and _ROUND_2020.search(line.text):
         state.values["round_2020"] = Sourced(value=2020, line=line.no)
     return hit
+
+
+def _subject_is_a_city(match: re.Match[str]) -> bool:
+    """A template names the city where its pattern has a ``city`` group: prose that merely
+    shares the wording ("... said that the city has an explicit innovation strategy") does not."""
+    name = match.groupdict().get("city")
+    return name is None or city_shaped(name.strip())
 
 
 def _mention(state: PageState, match: re.Match[str], line: Line) -> None:

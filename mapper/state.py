@@ -34,7 +34,6 @@ class PageState:
     past_story: bool = False  # a heading or sentence after the spotlight story has been read
     team_zone: bool = False  # between the vision sentences and the terms: where the team paragraph stands
     body_start: int | None = None  # first line of the page's body: the header stands above it
-    uncounted: tuple[str, Line] | None = None  # (level, cut last line): a whole data area if the counts say so
     lists: dict[str, list[Item]] = field(default_factory=dict)
     found: set[Section] = field(default_factory=set)
     bare: list[Line] = field(default_factory=list)  # lines no heading, label or pattern claimed

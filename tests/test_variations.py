@@ -127,8 +127,9 @@ def test_names_without_a_population_anchor_are_not_placed():
     snapshot = read_snapshot(text, "s.txt")
     assert snapshot.mayor is None and snapshot.lead_officers == []
     assert [w for w in snapshot.warnings if "no label or population line says whose name it is" in w] == [
-        "line 1: 'Jane Doe' stands in the header but no label or population line says whose name it is; left out",
-        "line 3: 'John Roe' stands in the header but no label or population line says whose name it is; left out",
+        f"line {no}: {name!r} stands in the header, but it is not the city the page's sentences name ('Springfield') "
+        "and no label or population line says whose name it is; left out"
+        for no, name in ((1, "Jane Doe"), (3, "John Roe"))
     ]
 
 
