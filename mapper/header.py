@@ -28,7 +28,7 @@ from mapper import patterns as p
 from mapper.errors import UnreadableDocument
 from mapper.lines import Line
 from mapper.model import Person, Population, Sourced
-from mapper.names import city_key, person_shaped, same_place
+from mapper.names import city_key, ends_like_sentence, person_shaped, same_place
 from mapper.vocab import Vocabulary
 
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'.\-]*$")
@@ -258,7 +258,7 @@ def header_zone(bare: list[Line], header: Header, body_start: int | None) -> lis
         line for line in bare
         if line.no not in header.consumed and not line.cut and not line.bullet and not line.md_level
         and (body_start is None or line.no < body_start) and len(line.text) <= _LONGEST_HEADER_LINE
-        and not line.text.endswith((".", ":", ";"))
+        and not ends_like_sentence(line.text)
     ]
 
 
@@ -268,7 +268,7 @@ def place_unlabelled(header: Header, zone: list[Line], lines: list[Line], groups
     countries = [line for line in zone if line.no not in header.consumed and vocab.lookup("country", line.text)]
     populations = [line for line in zone if p.POPULATION.match(line.text)]
     if header.country is None and countries:
-        if len({city_key(line.text) for line in countries}) == 1:
+        if len({vocab.lookup("country", line.text).iri for line in countries}) == 1:
             header.country = Sourced(value=countries[0].text, line=countries[0].no)
         else:
             header.warnings.append("header: several country lines (" + ", ".join(
@@ -286,14 +286,16 @@ def place_unlabelled(header: Header, zone: list[Line], lines: list[Line], groups
     people = {line.no: line for line in zone if line.no not in header.consumed
               and _people_only(line, vocab) and not confirmed(line.text, groups)}
     position = {line.no: index for index, line in enumerate(lines)}
+    # the population's line, labelled or not: the anchor of the unlabelled names around it
+    population_no = population_line.no if population_line else header.population.line if header.population else None
     if header.mayor is None:
-        mayor = _mayor_line(header, population_line, people, lines, position)
+        mayor = _mayor_line(header, population_no, people, lines, position)
         if mayor is not None and len(split_people(mayor)) == 1:
             header.mayor = split_people(mayor)[0]
             header.consumed.add(mayor.no)
     officer_label = any(label.startswith(_OFFICER_LABELS) for label in header.label_lines)
-    if not header.officers and population_line is not None and not officer_label:
-        for line in lines[position[population_line.no] + 1 :]:
+    if not header.officers and population_no is not None and not officer_label:
+        for line in lines[position[population_no] + 1 :]:
             if line.no not in people or line.no in header.consumed:
                 break
             header.officers.extend(split_people(line))
@@ -312,12 +314,12 @@ def _people_only(line: Line, vocab: Vocabulary) -> bool:
     return bool(people) and all(person_shaped(person.name, vocab) for person in people)
 
 
-def _mayor_line(header: Header, population: Line | None, people: dict[int, Line], lines: list[Line],
+def _mayor_line(header: Header, population_no: int | None, people: dict[int, Line], lines: list[Line],
                 position: dict[int, int]) -> Line | None:
     """The person-shaped line just above the population (or its label), else just above
     the officers' label (or the Innovation Website label before it) when no population."""
-    if population is not None:
-        anchor = position[population.no]
+    if population_no is not None:
+        anchor = position[population_no]
     else:
         label_lines = [no for label, no in header.label_lines.items()
                        if label.startswith(_OFFICER_LABELS) or label == "innovation website"]

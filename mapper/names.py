@@ -22,6 +22,13 @@ PARTICLES = frozenset(
     "of on upon am an sur".split()
 )
 _WORD = re.compile(r"^[^\W\d_][\w'.\-]*$")
+_ABBREVIATION = re.compile(r"^[A-Z][a-z]?\.$")  # "Jr.", "Sr.", "B."
+# Words of an office's name, never of a person's ("Office of Innovation", a link text the page kept).
+_INSTITUTION_WORDS = frozenset(
+    "office department agency innovation city municipal municipality unit lab laboratory team council ministry "
+    "secretariat website university institute center centre foundation government programme program hall "
+    "directorate bureau".split()
+)
 _PRONOUNS = frozenset("it its this that these those our their they we he she each every which such".split())
 _REGION_SUFFIX = re.compile(r",\s?(?:[A-Z]{2}\.?|D\.\s?C\.)$")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -32,18 +39,26 @@ def _capitalised(words: list[str]) -> bool:
 
 
 def person_shaped(text: str, vocab: Vocabulary) -> bool:
-    """A person's name: 2 to 7 capitalised words of letters, not an answer label or a country.
+    """A person's name: 2 to 7 capitalised words of letters, not an answer label, a country
+    or an office ("Office of Innovation").
 
     "(current)"-style annotations are ignored; "data mayor data data" is not a name.
     """
     words = NAME_ANNOTATION.sub(" ", text).split()
-    if not 2 <= len(words) <= 7 or text.endswith((".", ":", "?", "!", ",")):
+    if not 2 <= len(words) <= 7 or ends_like_sentence(text) or text.endswith(","):
         return False
     if not all(_WORD.match(word) for word in words) or not _capitalised(words):
         return False
-    if sum(word[0].isupper() for word in words) < 2:
+    if sum(word[0].isupper() for word in words) < 2 or _INSTITUTION_WORDS.intersection(w.lower() for w in words):
         return False
     return not vocab.schemes_of(text)
+
+
+def ends_like_sentence(text: str) -> bool:
+    """Ends with sentence punctuation, not with an abbreviation ("A.C. Wharton Jr.", "Michael B.")."""
+    if text.endswith((":", ";", "?", "!")):
+        return True
+    return text.endswith(".") and not _ABBREVIATION.match(text.split()[-1])
 
 
 def city_shaped(name: str) -> bool:

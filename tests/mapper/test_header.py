@@ -148,3 +148,28 @@ def test_a_pronoun_in_a_template_sentence_is_not_a_city():
     text = page(LISTS, story("Lake Orvin"), strategy("It"), strategy("Lake Orvin"))
     header = header_of(text)
     assert header["city"] == "Lake Orvin" and not any("'It'" in warning for warning in header["warnings"])
+
+
+def test_mayor_line_without_its_label_above_a_labelled_population():
+    text = page("Lake Orvin", "Jane Doe", "Population", "61,300 (2016)", "Lead Innovation Officer", "John Roe", LISTS,
+                story("Lake Orvin"), strategy("Lake Orvin"))
+    header = header_of(text)
+    assert (header["mayor"], header["population"], header["officers"]) == ("Jane Doe", (61300, 2016), ["John Roe"])
+
+
+def test_an_unlabelled_name_next_to_the_population_does_not_override_the_mayor_label():
+    text = page("Lake Orvin", "Mayor", "Jane Doe", "Richard Roe", "61,300 (2016)", LISTS, story("Lake Orvin"),
+                strategy("Lake Orvin"))
+    header = header_of(text)
+    assert header["mayor"] == "Jane Doe"
+    assert any(warning.startswith("line 7: 'Richard Roe' stands in the header") for warning in header["warnings"])
+
+
+def test_an_office_name_after_the_population_is_not_an_officer():
+    """A flat page that kept the Innovation Website's link text: an office, not a person."""
+    lists = "Improve service delivery\nDedicated funding"
+    text = page(lists + "\nChile\nJaviera Sotomayor\n241,905 (2019)\nOffice of Innovation\nMatías Ferrada\n" + lists,
+                strategy("Nueva Calera"),
+                "Nueva Calera has developed partnerships to promote its innovation capacity with other public agencies.")
+    snapshot = read_snapshot(text, "flat.txt")
+    assert snapshot.mayor.name == "Javiera Sotomayor" and snapshot.lead_officers == []
