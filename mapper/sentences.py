@@ -100,7 +100,7 @@ SENTENCES: tuple[Sentence, ...] = (
                          r"members|officials|civil servants|FTEs?)\b"),
              "team", "team_size", Section.TEAM),
     Sentence("round-note", _rx(r"^note: the city innovation snapshot \(pdf version\) was produced in (?P<year>\d{4})"),
-             "round", "round_note", value=2018),
+             "constant", "round_note", value=2018),
 )
 _TEAM_CUE = _rx(r"innovation work is (?!internal)|dedicated (?:innovation )?team|team (?:dedicated|devoted) to innovation|"
                r"\bi-team\b|task groups?\b|in charge of .*innovation work|innovation (?:lab|unit|office|agency|team)\b|"
@@ -172,12 +172,12 @@ def _mention(state: PageState, match: re.Match[str], line: Line) -> None:
 
 
 def _flag(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
-    state.values[row.fact] = Sourced(value=match.group("verb").lower() == "has", line=line.no)
+    _state(state, row.fact, match.group("verb").lower() == "has", line)
     return True
 
 
 def _constant(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
-    state.values[row.fact] = Sourced(value=row.value, line=line.no)
+    _state(state, row.fact, row.value, line)
     return True
 
 
@@ -187,8 +187,23 @@ def _approach(row: Sentence, match: re.Match[str], line: Line, state: PageState,
     approach = Approach.BOTH if "both" in how or (holistic and specific) else (
         Approach.SPECIFIC if specific else Approach.HOLISTIC if holistic else None)
     if approach is not None:
-        state.values[row.fact] = Sourced(value=approach, line=line.no)
+        _state(state, row.fact, approach, line)
     return True
+
+
+def _state(state: PageState, fact: str, value: object, line: Line) -> None:
+    """Record a single-valued fact; two sentences that disagree leave it out, with a warning."""
+    known = state.values.get(fact)
+    if fact in state.conflicting or (known is not None and known.value == value):
+        return
+    if known is None:
+        state.values[fact] = Sourced(value=value, line=line.no)
+        return
+    del state.values[fact]
+    state.conflicting.add(fact)
+    shown = [getattr(v, "value", v) for v in (known.value, value)]
+    state.warnings.append(f"line {line.no}: {fact.replace('_', ' ')} stated as {shown[1]!r}, but line {known.line} "
+                          f"states {shown[0]!r}; left out")
 
 
 def _list(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
@@ -231,13 +246,7 @@ def _team(row: Sentence, match: re.Match[str], line: Line, state: PageState, voc
     return cue or bool(structures) or size is not None
 
 
-def _round(row: Sentence, match: re.Match[str], line: Line, state: PageState, vocab: Vocabulary) -> bool:
-    state.values[row.fact] = Sourced(value=row.value, line=line.no)
-    return True
-
-
-_READERS = {"flag": _flag, "constant": _constant, "approach": _approach, "list": _list, "team": _team,
-            "round": _round}
+_READERS = {"flag": _flag, "constant": _constant, "approach": _approach, "list": _list, "team": _team}
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ class PageState:
     area_note_lines: set[int] = field(default_factory=set)  # policy areas named only by their paragraph
     data_counts: list[int] = field(default_factory=list)
     values: dict[str, object] = field(default_factory=dict)  # single-valued facts
+    conflicting: set[str] = field(default_factory=set)  # facts two sentences state differently: left out
     structures: list[Item] = field(default_factory=list)
     partners: list[Item] = field(default_factory=list)
     data_partners: list[Item] = field(default_factory=list)

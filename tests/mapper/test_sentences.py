@@ -18,8 +18,9 @@ HEADER = page(CITY, "United States", "Mayor", "Jane Doe", "Population", "88,412 
 
 
 def labelled(*blocks: str, newline: bool = True) -> str:
-    """A labelled page up to the roles list; ``blocks`` stand where the team paragraph stands."""
-    return page(HEADER, LISTS, story(CITY), "Vision and approach to innovation capacity", strategy(CITY),
+    """A labelled page up to the roles list (without the vision sentences, which the examples
+    supply); ``blocks`` stand where the team paragraph stands."""
+    return page(HEADER, LISTS, story(CITY), "Vision and approach to innovation capacity",
                 f"{CITY} utilizes 2 different innovation skills or roles", "Project manager\nDesigner",
                 "Innovation roles by number of cities", *blocks, newline=newline)
 
@@ -153,3 +154,13 @@ def test_sentence_row_states_its_fact(row):
     sentence, field, expected = EXAMPLES[row]
     snapshot = read_snapshot(labelled(sentence, "Terms Lake Orvin most associates with innovation", "Collaboration"), "p.txt")
     assert _stated(snapshot, field) == expected
+
+
+def test_two_sentences_that_disagree_leave_the_fact_out_with_a_warning():
+    text = labelled("Like 81% of cities surveyed, Lake Orvin has dedicated funding to support innovation capacity.",
+                    "Like 19% of cities surveyed, Lake Orvin does not have dedicated funding to support innovation capacity.",
+                    "Terms Lake Orvin most associates with innovation", "Collaboration")
+    snapshot = read_snapshot(text, "p.txt")
+    assert snapshot.has_dedicated_funding is None
+    assert [w for w in snapshot.warnings if "dedicated funding" in w] == [
+        "line 36: has dedicated funding stated as False, but line 34 states True; left out"]
