@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from mapper.header import Mention
 from mapper.lines import Line
-from mapper.model import Item, Section, Sourced
+from mapper.model import Item, Section
 
 # List sections in page order, with the vocabulary scheme of their answers.
 LIST_SCHEMES = {

@@ -103,6 +103,19 @@ def test_no_word_soup_of_survey_words_becomes_a_snapshot(lines):
         read_snapshot("\n".join(lines), "soup.txt")
 
 
+_PAGE_LINES = [line for path in sorted((ROOT / "tests" / "mapper" / "fixtures" / "pages").glob("*.txt"))
+               for line in path.read_text(encoding="utf-8").split("\n")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PAGE_LINES), max_size=60), st.integers(min_value=0, max_value=4000))
+def test_any_mixture_of_page_lines_is_a_snapshot_or_unreadable_never_a_crash(lines, cut):
+    try:
+        read_snapshot("\n".join(lines)[:cut], "mixture.txt")
+    except UnreadableDocument:
+        pass
+
+
 def _citykg() -> str:
     beside = Path(sys.executable).with_name("citykg")
     return str(beside) if beside.exists() else shutil.which("citykg") or "citykg"
