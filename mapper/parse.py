@@ -75,16 +75,16 @@ def parse_document(text: str, source: str, vocab: Vocabulary | None = None) -> S
     place_bare_lines(listless, lines, state.lists, vocab, state.warnings, state.lists_end)
     if not state.spotlight:
         state.spotlight = _bare_spotlight(state.bare, header)
-    return _snapshot(text, source, rendering, header, state, stops_mid_line)
+    return _snapshot(text, source, rendering, header, state, stops_mid_line and not state.last_line_whole)
 
 
 # --- the pass --------------------------------------------------------------------------
 
 
 def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
-    if line.cut:  # never a heading, an answer or a header value: it may stop mid-word
-        if not _read_sentence(line, state, vocab):
-            _read_area_note(line, state, vocab)
+    if line.cut:  # never a heading or a header value: it may stop mid-word
+        if not _read_sentence(line, state, vocab) and not _read_area_note(line, state, vocab):
+            _read_whole_last_answer(line, state, vocab)
         return
     if _read_heading(line, state):
         read_sentences(line, state, vocab)
@@ -116,6 +116,18 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
         state.bare.append(line)
         if state.section in _LISTLESS:
             state.listless.append(line)
+
+
+def _read_whole_last_answer(line: Line, state: PageState, vocab: Vocabulary) -> None:
+    """The cut last line is an answer when it is a whole label of its own list's scheme, one no
+    longer label of that scheme begins with ("Culture" under "Insufficient data", where only
+    another scheme's "Culture of innovation in city" begins with it); "Housing" is not."""
+    scheme = "policy-area" if state.section in _LEVELS else LIST_SCHEMES.get(state.section or "")
+    if scheme is None or not (state.list_open or state.section in _LEVELS):
+        return
+    if vocab.lookup(scheme, line.text) and not vocab.continues(scheme, line.text):
+        add_item(state.lists.setdefault(state.section, []), make_item(line, scheme, vocab))
+        state.last_line_whole = True
 
 
 def _read_sentence(line: Line, state: PageState, vocab: Vocabulary) -> bool:

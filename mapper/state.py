@@ -44,6 +44,7 @@ class PageState:
     area_note_lines: set[int] = field(default_factory=set)  # policy areas named only by their paragraph
     data_counts: list[int] = field(default_factory=list)
     values: dict[str, object] = field(default_factory=dict)  # single-valued facts
+    last_line_whole: bool = False  # the cut last line proved a whole answer of its list
     conflicting: set[str] = field(default_factory=set)  # facts two sentences state differently: left out
     structures: list[Item] = field(default_factory=list)
     partners: list[Item] = field(default_factory=list)

@@ -134,11 +134,13 @@ def test_a_fact_whose_key_phrase_is_complete_is_kept(cut_sentence, field, expect
 
 @pytest.mark.parametrize("newline", [False, True])
 def test_last_line_is_an_answer_only_when_no_longer_label_begins_with_it(newline):
-    """The data counts do not help: "2" announces a second area, not that "Hea" is all of it."""
+    """Within its own list's scheme: "Culture" is a whole policy area (only a success factor's label
+    begins with it), "Housing" is not. The data counts do not help: "2" announces a second area,
+    not that "Hea" is all of it."""
     areas = "Data availability by policy area\n\n1\n2\n\nSufficient data\n\nTourism\n\nInsufficient data\n\nWater"
     text = page("Puerto Lirio", "Chile", "Mayor", "Ignacio Valdés", LISTS, story("Puerto Lirio"), strategy("Puerto Lirio"),
                 areas, newline=False)
-    for last, kept in (("Health", True), ("Hea", False), ("Housing", False)):
+    for last, kept in (("Health", True), ("Hea", False), ("Housing", False), ("Culture", True)):
         snapshot = read_snapshot(text + "\n\n" + last + ("\n" if newline else ""), "p.txt")
         expected = ["Tourism", "Water"] + ([last] if kept else [])
         assert [rating.area.text for rating in snapshot.data_ratings] == expected
