@@ -241,11 +241,14 @@ def choose_city(header: Header, zone: list[Line], groups: list[list[Mention]], s
                                  "or heading that names the city (\"Spotlight on innovation in X\", "
                                  "\"Along with 50% of cities surveyed, X ...\")")
     chosen = city_key(header.city.value)
+    variants: dict[str, list[int]] = {}  # a misspelling, another form, or another place: where printed
     for group in groups:
         for mention in group:
-            if city_key(mention.name) != chosen:  # a misspelling, another form, or another place
-                header.warnings.append(
-                    f"line {mention.line}: city printed as {mention.name!r}, read as {header.city.value!r}")
+            if city_key(mention.name) != chosen and mention.line not in variants.get(mention.name, []):
+                variants.setdefault(mention.name, []).append(mention.line)
+    for name, numbers in variants.items():
+        where = "line " + str(numbers[0]) if len(numbers) == 1 else "lines " + ", ".join(map(str, numbers))
+        header.warnings.append(f"{where}: city printed as {name!r}, read as {header.city.value!r}")
 
 
 # --- unlabelled values ------------------------------------------------------------------

@@ -173,3 +173,11 @@ def test_an_office_name_after_the_population_is_not_an_officer():
                 "Nueva Calera has developed partnerships to promote its innovation capacity with other public agencies.")
     snapshot = read_snapshot(text, "flat.txt")
     assert snapshot.mayor.name == "Javiera Sotomayor" and snapshot.lead_officers == []
+
+
+def test_another_printing_of_the_city_is_reported_once_with_its_lines():
+    text = page("Pittsburgh, PA", "United States", "Mayor", "Bill Peduto", LISTS, story("Pittsburg"), strategy("Pittsburg"))
+    header = header_of(text)
+    assert (header["city"], header["region"]) == ("Pittsburgh", "PA")
+    assert [w for w in header["warnings"] if "city printed as" in w] == [
+        "lines 15, 21: city printed as 'Pittsburg', read as 'Pittsburgh'"]
