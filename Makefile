@@ -1,4 +1,4 @@
-# citykg: `make run` builds the graph from seeds/ and serves it (http://127.0.0.1:8000/sparql);
+# citykg: `make run` builds the graph from seeds/ and serves it (open http://127.0.0.1:8000/);
 # `make test` runs every test. Both create .venv and install into it on first use.
 
 PYTHON ?= python3
@@ -9,7 +9,7 @@ STORE  ?= var/store
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run build test install clean distclean
+.PHONY: run build test install vendor clean distclean
 
 run: build
 	$(BIN)/citykg serve --store $(STORE) --host $(HOST) --port $(PORT)
@@ -31,6 +31,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# Refresh server/web/static/vendor/ from its package-lock.json (needs npm; see vendor/README.md).
+vendor:
+	bash server/web/static/vendor.sh
 
 clean:
 	rm -rf var .pytest_cache .hypothesis build dist *.egg-info

@@ -65,6 +65,22 @@ def city_id(snapshot: Snapshot) -> str:
     return slugify(snapshot.city.value)
 
 
+def person_iri(city: str, name: str, base: str = DEFAULT_BASE) -> str:
+    """``{base}person/{city id}/{name slug}``: a person is scoped by the city that names them,
+    so namesakes of two cities stay two people, while every round of one city (its snapshots
+    share the city id) names the same person."""
+    return f"{base}person/{city}/{slugify(name)}"
+
+
+def legacy_person_iri(name: str, base: str = DEFAULT_BASE) -> str:
+    """The IRI persons had before they were scoped by city, ``{base}person/{name slug}``.
+
+    Each person records it as ``dct:replaces``, so the web layer can redirect an old IRI:
+    ``SELECT ?person { ?person dct:replaces <old> }`` gives one person (redirect) or, when
+    namesakes of several cities shared the old IRI, several (a choice)."""
+    return f"{base}person/{slugify(name)}"
+
+
 class _Graph:
     """Collects the quads of one named graph, in insertion order, without repeats."""
 
@@ -136,9 +152,9 @@ def _city(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str, vocab: Vo
     if snapshot.country:
         out.add(city, cik("country"), _country(out, snapshot.country.value, base, vocab))
     if snapshot.mayor:
-        out.add(city, cik("hasMayor"), _person(out, snapshot.mayor, base))
+        out.add(city, cik("hasMayor"), _person(out, snapshot.mayor, city_id(snapshot), base))
     for officer in snapshot.lead_officers:
-        out.add(city, cik("hasLeadInnovationOfficer"), _person(out, officer, base))
+        out.add(city, cik("hasLeadInnovationOfficer"), _person(out, officer, city_id(snapshot), base))
     if snapshot.population:
         out.add(city, cik("population"), Literal(snapshot.population.count))
         if snapshot.population.year:
@@ -170,10 +186,11 @@ def _city_values(snapshot: Snapshot) -> Iterator[tuple[str, object]]:
         yield ("teamSize" if size.exact else "teamSizeMoreThan"), size.count
 
 
-def _person(out: _Graph, person: Person, base: str) -> NamedNode:
-    node = NamedNode(f"{base}person/{slugify(person.name)}")
+def _person(out: _Graph, person: Person, city: str, base: str) -> NamedNode:
+    node = NamedNode(person_iri(city, person.name, base))
     out.add(node, RDF_TYPE, NamedNode(SCHEMA + "Person"))
     out.add(node, NamedNode(SCHEMA + "name"), Literal(person.name))
+    out.add(node, NamedNode(DCT + "replaces"), NamedNode(legacy_person_iri(person.name, base)))
     return node
 
 

@@ -12,19 +12,29 @@ Two sources, in order of authority:
     ``skos:closeMatch``. It wins over the gazetteer, also when the gazetteer found the place
     (same QID or same GeoNames id).
 ``natural-earth-50m-populated-places.csv`` (gazetteer)
-    1,244 places with Natural Earth's own ``wikidataid``: one source, so ``skos:closeMatch``.
+    1,244 places with Natural Earth's own ``wikidataid``. A city found there by its name (as
+    printed, or without accents) as the only place of that name in the printed country is
+    ``owl:sameAs`` it; a match by a variant of the name ("City of X"), or without a country
+    to restrict it, is ``skos:closeMatch``.
+``countries.csv`` (countries)
+    Natural Earth Admin-0 countries and @rapideditor/country-coder side by side
+    (``refresh.py``): a QID both give is ``owl:sameAs``, one only ``skos:closeMatch``. The
+    row of a country concept is chosen by :func:`pick_country_row`, which also writes the
+    links into ``ontology/vocab/country.ttl`` (``ontology/tools/make_countries.py``).
 
 A city is looked up by its printed name (columns ``name``, ``name_en``, ``name_es``, then
 ``nameascii`` folded), restricted to its country (the country vocabulary's concept, whose
 ``skos:notation`` is the ISO code in ``iso_a2``) and, when printed, its region ("CO" in
 "Denver, CO", matched against ``adm1name``). Several distinct QIDs left after those filters
 make the city *ambiguous*; none make it *unmatched*. Neither is ever guessed: both are
-recorded (with the candidates and the reason) and reported. Countries are linked only from the
-curated list (the gazetteer lists places, not countries).
+recorded (with the candidates and the reason) and reported. Countries come from the curated
+list, then from ``countries.csv``.
 
 The matches are triples of the named graph ``{base}reconciliation``: per city or country a node
 ``{iri}/wikidata-match`` (``cik:Reconciliation``) with the status, entity, method, confidence
-and source, plus the ``owl:sameAs`` / ``skos:closeMatch`` triple itself. Same input, same quads.
+and source, the evidence (the source row, the name it matched and the country code that
+restricted the search), plus the ``owl:sameAs`` / ``skos:closeMatch`` triple itself. Same
+input, same quads.
 """
 
 from __future__ import annotations
@@ -51,11 +61,13 @@ OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 SKOS_CLOSE_MATCH = SKOS + "closeMatch"
 CURATED_FILE = "verified-qids.csv"
 GAZETTEER_FILE = "natural-earth-50m-populated-places.csv"
+COUNTRIES_FILE = "countries.csv"
 GRAPH_NAME = "reconciliation"  # the graph is {base}reconciliation
 
 MATCHED, UNMATCHED, AMBIGUOUS = "matched", "unmatched", "ambiguous"
 SAME_AS, CLOSE_MATCH = "sameAs", "closeMatch"
 CURATED, EXACT, FOLDED, VARIANT = "curated-list", "gazetteer-exact", "gazetteer-folded", "gazetteer-variant"
+COUNTRY_TABLE = "country-table"
 
 # Confidence is a rank for readers and queries, not a probability: curated verified > curated
 # one-source > gazetteer by exact name > by folded name > by a variant of the name; a city
@@ -63,6 +75,8 @@ CURATED, EXACT, FOLDED, VARIANT = "curated-list", "gazetteer-exact", "gazetteer-
 CONFIDENCE = {
     ("curated", "verified"): Decimal("1.0"),
     ("curated", "other"): Decimal("0.7"),
+    (COUNTRY_TABLE, "verified"): Decimal("1.0"),
+    (COUNTRY_TABLE, "other"): Decimal("0.7"),
     EXACT: Decimal("0.9"),
     FOLDED: Decimal("0.85"),
     VARIANT: Decimal("0.7"),
@@ -73,7 +87,8 @@ _QID = re.compile(r"^Q[1-9][0-9]*$")
 _DROPPED = re.compile(r"[.'`´’‘]")
 _SEPARATORS = re.compile(r"[\W_]+")
 _TOKENS = {"st": "saint", "ste": "sainte", "ft": "fort", "mt": "mount"}
-_CITY_AFFIXES = (re.compile(r"^(?:the\s+)?(?:city|municipality|municipio|ciudad)\s+(?:of|de)\s+", re.IGNORECASE),
+_CITY_AFFIXES = (re.compile(r"^(?:the\s+)?(?:city|town|municipality|municipio|municipalidad|ciudad|cidade|alcald[ií]a|"
+                            r"ayuntamiento|prefeitura(?:\s+municipal)?|comune|ville)\s+(?:of|de|do|da|di)\s+", re.IGNORECASE),
                  re.compile(r"\s+(?:city|municipality)$", re.IGNORECASE))
 
 # Printed region abbreviations -> admin-1 names as Natural Earth spells them, per ISO country.
@@ -167,6 +182,12 @@ class Place:
     country_name: str  # adm0name
     admin1: str  # adm1name
     geonames_id: str
+    ne_id: str = ""  # Natural Earth's own id of the row
+
+    def record(self) -> str:
+        """``natural-earth-50m-populated-places.csv line 1115 (ne_id 1159151245, geonamesid 5419384)``"""
+        ids = ", ".join(f"{name} {value}" for name, value in (("ne_id", self.ne_id), ("geonamesid", self.geonames_id)) if value)
+        return f"{GAZETTEER_FILE} line {self.line}" + (f" ({ids})" if ids else "")
 
 
 @dataclass(frozen=True)
@@ -181,19 +202,65 @@ class CuratedEntry:
     qid: str
     status: str  # verified | provisional | single-source
     geonames_id: str
+    line: int = 0  # 1-based line of verified-qids.csv
 
     @property
     def verified(self) -> bool:
         return self.status == "verified"
 
 
+@dataclass(frozen=True)
+class CountryRow:
+    """One row of countries.csv: a country's QID from Natural Earth and/or country-coder."""
+
+    line: int  # 1-based line of the CSV file (the header is line 1)
+    iso2: str
+    qid: str
+    status: str  # verified (both sources give this QID) | single-source
+    ne_admin: str
+    ne_name: str
+    ne_id: str
+    cc_feature: str  # index of the feature in country-coder's borders.json
+    cc_name: str
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "verified"
+
+    def record(self) -> str:
+        """``countries.csv line 5 (Natural Earth ne_id 1159320329; country-coder feature 134)``"""
+        parts = [f"Natural Earth ne_id {self.ne_id}" if self.ne_id else "",
+                 f"country-coder feature {self.cc_feature}" if self.cc_feature else ""]
+        return f"{COUNTRIES_FILE} line {self.line} ({'; '.join(p for p in parts if p)})"
+
+
+def pick_country_row(iso2: str | None, labels: Iterable[str], rows: list[CountryRow]) -> CountryRow | None:
+    """The countries.csv row of a country concept (ISO code ``iso2``, names ``labels``).
+
+    A code shared by several rows (France and Clipperton Island, the Kingdom of Denmark and
+    Denmark) is narrowed by a label equal to a row's name, then to the one verified row; a
+    concept without a code is found by name. None when that leaves no row or several (the
+    two sources disagree on Palestine): never a guess.
+    """
+    keys = {name_key(label, fold=True) for label in labels}
+    named = [r for r in rows if keys & {name_key(n, fold=True) for n in (r.ne_admin, r.ne_name, r.cc_name) if n}]
+    same_code = [r for r in rows if iso2 and r.iso2 == iso2.upper()]
+    if same_code:
+        for candidates in ([r for r in same_code if r in named], [r for r in same_code if r.verified], same_code):
+            if len(candidates) == 1:
+                return candidates[0]
+        return None
+    return named[0] if len({r.qid for r in named}) == 1 else None
+
+
 @dataclass
 class Gazetteer:
-    """Both sources, indexed by name key. Build with :func:`parse_gazetteer`."""
+    """The sources, places indexed by name key. Build with :func:`parse_gazetteer`."""
 
     places: list[Place]
     curated: list[CuratedEntry]
     vocab: Vocabulary
+    countries: list[CountryRow] = field(default_factory=list)
     exact: dict[str, list[Place]] = field(default_factory=dict)
     folded: dict[str, list[Place]] = field(default_factory=dict)
     admin1: dict[str, set[str | None]] = field(default_factory=dict)  # admin-1 key -> its countries
@@ -214,15 +281,32 @@ class Gazetteer:
 
 
 def load_gazetteer(directory: Path, vocab: Vocabulary | None = None) -> Gazetteer:
-    """Read ``verified-qids.csv`` and the Natural Earth CSV from ``directory`` (UTF-8)."""
+    """Read ``verified-qids.csv``, the Natural Earth CSV and (when present) ``countries.csv``
+    from ``directory`` (UTF-8)."""
     directory = Path(directory)
     curated = (directory / CURATED_FILE).read_text(encoding="utf-8-sig")
     places = (directory / GAZETTEER_FILE).read_text(encoding="utf-8-sig")
-    return parse_gazetteer(places, curated, vocab)
+    countries_path = directory / COUNTRIES_FILE
+    countries = countries_path.read_text(encoding="utf-8-sig") if countries_path.exists() else ""
+    return parse_gazetteer(places, curated, vocab, countries)
 
 
-def parse_gazetteer(places_csv: str, curated_csv: str = "", vocab: Vocabulary | None = None) -> Gazetteer:
-    """Both sources from their CSV text; rows without a well-formed QID are skipped."""
+def parse_country_rows(countries_csv: str) -> list[CountryRow]:
+    """The rows of countries.csv with a well-formed QID."""
+    reader = csv.DictReader(io.StringIO(countries_csv))
+    rows = []
+    for row in reader:
+        qid = (row.get("qid") or "").strip()
+        if _QID.match(qid):
+            rows.append(CountryRow(reader.line_num, (row.get("iso_a2") or "").strip().upper(), qid,
+                                   (row.get("status") or "").strip(), *((row.get(c) or "").strip() for c in
+                                   ("ne_admin", "ne_name", "ne_id", "cc_feature", "cc_name"))))
+    return rows
+
+
+def parse_gazetteer(places_csv: str, curated_csv: str = "", vocab: Vocabulary | None = None,
+                    countries_csv: str = "") -> Gazetteer:
+    """The sources from their CSV text; rows without a well-formed QID are skipped."""
     vocab = vocab or default_vocabulary()
     by_notation = _countries_by_notation(vocab)
     places = []
@@ -237,17 +321,18 @@ def parse_gazetteer(places_csv: str, curated_csv: str = "", vocab: Vocabulary | 
             country = concept.iri
         places.append(Place(reader.line_num, qid, names, (row.get("nameascii") or "").strip(), country,
                             (row.get("adm0name") or "").strip(), (row.get("adm1name") or "").strip(),
-                            (row.get("geonamesid") or "").strip()))
+                            (row.get("geonamesid") or "").strip(), (row.get("ne_id") or "").strip()))
     curated = []
-    for row in csv.DictReader(io.StringIO(curated_csv)) if curated_csv.strip() else []:
+    curated_reader = csv.DictReader(io.StringIO(curated_csv))
+    for row in curated_reader if curated_csv.strip() else []:
         qid, iso2 = (row.get("qid") or "").strip(), (row.get("country_iso2") or "").strip().upper()
         if not _QID.match(qid):
             continue
         label = (row.get("label") or "").strip()
         curated.append(CuratedEntry((row.get("kind") or "").strip(), label, _curated_names(label), iso2,
                                     by_notation.get(iso2), qid, (row.get("status") or "").strip(),
-                                    (row.get("geonames_id") or "").strip()))
-    return Gazetteer(places, curated, vocab)
+                                    (row.get("geonames_id") or "").strip(), curated_reader.line_num))
+    return Gazetteer(places, curated, vocab, parse_country_rows(countries_csv))
 
 
 def _countries_by_notation(vocab: Vocabulary) -> dict[str, str]:
@@ -278,6 +363,11 @@ class Match:
     source: str | None = None  # the file the QID comes from
     candidates: tuple[str, ...] = ()  # the QIDs an ambiguous name could be
     note: str = ""
+    # evidence of a match: the source row, the name there that matched, the ISO code of the
+    # country that restricted the search (None: no country restricted it)
+    record: str = ""
+    matched_name: str = ""
+    country_code: str | None = None
 
     @property
     def matched(self) -> bool:
@@ -314,6 +404,9 @@ class Match:
             "source": self.source,
             "candidates": list(self.candidates),
             "note": self.note,
+            "record": self.record,
+            "matched_name": self.matched_name,
+            "country_code": self.country_code,
         }
 
 
@@ -340,9 +433,20 @@ class Reconciler:
         qids = _distinct(e.qid for e in entries)
         if len(qids) > 1:
             return Match(AMBIGUOUS, candidates=qids, note=f"{CURATED_FILE} gives {len(qids)} QIDs for {concept.pref_label}")
-        if not entries:
-            return Match(UNMATCHED, note=f"{CURATED_FILE} has no QID for {concept.pref_label} ({concept.notation or 'no ISO code'})")
-        return _curated_match(entries[0], f"ISO 3166-1 code {entries[0].iso2} of {concept.pref_label}")
+        row = pick_country_row(concept.notation, [concept.pref_label], self.gazetteer.countries)
+        if entries:
+            agrees = "" if row is None else f"; {row.record()} gives {row.qid}" + (" too" if row.qid == qids[0] else "")
+            return _curated_match(entries[0], f"ISO 3166-1 code {entries[0].iso2} of {concept.pref_label}{agrees}",
+                                  country_code=concept.notation)
+        if row is None:
+            return Match(UNMATCHED, note=f"neither {CURATED_FILE} nor {COUNTRIES_FILE} identifies one QID for "
+                                         f"{concept.pref_label} ({concept.notation or 'no ISO code'})")
+        kind = "verified" if row.verified else "other"
+        sources = "Natural Earth and country-coder agree" if row.verified else "one source only"
+        return Match(MATCHED, row.qid, SAME_AS if row.verified else CLOSE_MATCH, COUNTRY_TABLE,
+                     CONFIDENCE[(COUNTRY_TABLE, kind)], COUNTRIES_FILE,
+                     note=f"{concept.pref_label} ({concept.notation or 'no ISO code'}) is {row.qid} in {row.record()}: {sources}",
+                     record=row.record(), matched_name=row.ne_admin or row.cc_name, country_code=row.iso2 or None)
 
     # cities
 
@@ -428,22 +532,42 @@ class Reconciler:
         return allowed or None
 
     def _gazetteer_match(self, place: Place, method: str, name: str, country: Concept | None, notes: list[str]) -> Match:
-        """A gazetteer place; the curated list wins when it knows the place (QID or GeoNames id)."""
+        """A gazetteer place; the curated list wins when it knows the place (QID or GeoNames id).
+
+        ``owl:sameAs`` needs a printed country and the name itself (case, punctuation and
+        accents aside) as the only place of that name in the country; otherwise (a variant of
+        the name, no country) the link is ``skos:closeMatch``."""
         where = f"{GAZETTEER_FILE} line {place.line} ({_place_text(place)})"
+        evidence = {"record": place.record(), "matched_name": place.names[0] if place.names else place.ascii_name,
+                    "country_code": country.notation if country else None}
         for entry in self.gazetteer.curated_for("city"):
             if entry.qid == place.qid or (entry.geonames_id and entry.geonames_id == place.geonames_id):
                 disagree = f"; Natural Earth gives {place.qid}" if entry.qid != place.qid else ""
-                return _curated_match(entry, f"{where}{disagree}", notes)
+                return _curated_match(entry, f"{where}{disagree}", notes, country_code=evidence["country_code"])
         confidence = CONFIDENCE[method] - (NO_COUNTRY_PENALTY if country is None else 0)
-        unique = "" if country else "; no country printed, the name is unique in the gazetteer"
-        return Match(MATCHED, place.qid, CLOSE_MATCH, method, confidence, GAZETTEER_FILE,
-                     note=_join(notes, f"{name!r} matched {where}; single source{unique}"))
+        same_as = country is not None and method in (EXACT, FOLDED) and self._only_place_of_name(name, country) == place.qid
+        if same_as:
+            why = f"the only place named {name!r} in {country.pref_label}"
+        elif country is None:
+            why = "no country printed to restrict it, the name is unique in the gazetteer"
+        else:
+            why = "a variant of the printed name" if method == VARIANT else "not the only place of that name in the country"
+        return Match(MATCHED, place.qid, SAME_AS if same_as else CLOSE_MATCH, method, confidence, GAZETTEER_FILE,
+                     note=_join(notes, f"{name!r} matched {where}: {why}"), **evidence)
+
+    def _only_place_of_name(self, name: str, country: Concept) -> str | None:
+        """The QID of the one gazetteer place of ``country`` whose name (accents aside) is
+        ``name``; None when there are none or several."""
+        places = {p.qid for p in self.gazetteer.folded.get(name_key(name, fold=True), []) if p.country == country.iri}
+        return next(iter(places)) if len(places) == 1 else None
 
 
-def _curated_match(entry: CuratedEntry, how: str, notes: list[str] = ()) -> Match:
+def _curated_match(entry: CuratedEntry, how: str, notes: list[str] = (), country_code: str | None = None) -> Match:
     confidence = CONFIDENCE[("curated", "verified" if entry.verified else "other")]
     return Match(MATCHED, entry.qid, SAME_AS if entry.verified else CLOSE_MATCH, CURATED, confidence, CURATED_FILE,
-                 note=_join(list(notes), f"{entry.label!r} ({entry.status}) in {CURATED_FILE}, found by {how}"))
+                 note=_join(list(notes), f"{entry.label!r} ({entry.status}) in {CURATED_FILE}, found by {how}"),
+                 record=f"{CURATED_FILE} line {entry.line}", matched_name=entry.label,
+                 country_code=country_code or entry.iso2 or None)
 
 
 def _distinct(qids: Iterable[str]) -> tuple[str, ...]:
@@ -503,17 +627,23 @@ class Links:
         return {iri: match for iri, match in self.matches().items() if iri.startswith(f"{self.base}city/")}
 
     def quads(self) -> list[Quad]:
+        """The reconciliation nodes, and the links of the cities. A country's link is left to
+        the country vocabulary (ontology/vocab/country.ttl states it, from the same row): a
+        triple stored in two graphs shows twice in a query over their union."""
         graph = reconciliation_graph(self.base)
         out: dict[Quad, None] = {}
         for iri in sorted(self.best):
             subject, match, derived_from = self.best[iri]
-            for quad in match_quads(subject, match, graph, derived_from):
+            in_vocabulary = iri.startswith(f"{self.base}country/")
+            for quad in match_quads(subject, match, graph, derived_from, link=not in_vocabulary):
                 out[quad] = None
         return list(out)
 
 
-def match_quads(subject: NamedNode, match: Match, graph: NamedNode, derived_from: NamedNode | None = None) -> list[Quad]:
-    """The reconciliation node ``{subject}/wikidata-match`` and, when matched, the link itself."""
+def match_quads(subject: NamedNode, match: Match, graph: NamedNode, derived_from: NamedNode | None = None,
+                link: bool = True) -> list[Quad]:
+    """The reconciliation node ``{subject}/wikidata-match`` and, when matched (and ``link``),
+    the link itself."""
     node = NamedNode(f"{subject.value}/wikidata-match")
 
     def cik(name: str) -> NamedNode:
@@ -526,13 +656,15 @@ def match_quads(subject: NamedNode, match: Match, graph: NamedNode, derived_from
     ]
     if match.matched and match.entity and match.link_property:
         entity = NamedNode(match.entity)
+        triples += [(subject, NamedNode(match.link_property), entity)] if link else []
         triples += [
-            (subject, NamedNode(match.link_property), entity),
             (node, cik("matchedEntity"), entity),
             (node, cik("matchMethod"), Literal(match.method or "")),
             (node, cik("matchConfidence"), Literal(str(match.confidence), datatype=NamedNode(XSD + "decimal"))),
             (node, cik("matchSource"), Literal(match.source or "")),
         ]
+        evidence = (("matchRecord", match.record), ("matchedName", match.matched_name), ("matchCountryCode", match.country_code))
+        triples += [(node, cik(name), Literal(value)) for name, value in evidence if value]
     triples += [(node, cik("candidateEntity"), NamedNode(WD + qid)) for qid in match.candidates]
     if match.note:
         triples.append((node, NamedNode(RDFS + "comment"), Literal(match.note, language="en")))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pyoxigraph import CanonicalizationAlgorithm, Dataset, Quad
 
-from server.cli import main
-from server.report import BuildReport
-from server.store import build_store
+from server.cli.main import main
+from server.store.build import build_store
+from server.store.report import BuildReport
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -76,7 +76,7 @@ def canonical() -> Callable[[Iterable[Quad]], set[str]]:
 @pytest.fixture(scope="session")
 def seed_app(seed_store: Path):
     """One app (and its worker processes) over the seed store for every HTTP test that reads it."""
-    from server.app import close_app, create_app
+    from server.web.app import close_app, create_app
 
     app = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 2, "TESTING": True})
     yield app

@@ -1,0 +1,215 @@
+"""Run one query in-process: checks that need no store, evaluation, the answer serialised.
+
+``execute(store, request)`` is what a query worker (``server.sparql.executor``) runs for every
+HTTP request, and what the command line runs in its own process. Safety checks that need no
+store (UPDATE text, SERVICE targets, formats) run before evaluation; the hard timeout is the
+executor's job, because pyoxigraph cannot cancel a running query.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import replace
+from typing import Any
+
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Triple,
+    Variable,
+    parse,
+    parse_query_results,
+)
+
+from server.sparql import federation, scan
+from server.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, graph_bytes, unsupported
+from server.sparql.request import (
+    UPDATE_MESSAGE,
+    BadRequest,
+    EvaluationError,
+    QueryRequest,
+    QueryResponse,
+    QuerySyntaxError,
+    ResultTooLarge,
+    ServiceNotAllowed,
+    StoreFailure,
+    UnsupportedFormat,
+    UpdateRefused,
+)
+from server.store.interface import GraphReader
+from server.store.prefixes import store_prefixes
+
+def execute(
+    store: GraphReader,
+    request: QueryRequest,
+    *,
+    service_allowlist: Collection[str] | None = None,
+    prefixes: Mapping[str, str] | None = None,
+    service_rewrites: Mapping[str, str] | None = None,
+) -> QueryResponse:
+    """Run ``request`` against ``store`` and serialise the answer in ``request.media_type``.
+
+    ``service_allowlist`` None skips the SERVICE check (the CLI, where the user is the
+    operator); workers always pass one. ``prefixes`` are predeclared (default: the store's),
+    so ``cik:``, ``city:``, ``role:``... work as in ``citykg query``. ``service_rewrites``
+    (SERVICE IRI -> IRI) sends Wikidata SERVICE calls through citykg's proxy, and the entities
+    marker is expanded (``server.sparql.federation``), before the allowlist check.
+    """
+    prefixes = dict(store_prefixes(store) if prefixes is None else prefixes)
+    if service_rewrites or federation.ENTITIES_MARKER in request.query:
+        request = replace(request, query=federation.prepare(store, request.query, service_rewrites, prefixes))
+    check_query(request.query, prefixes, service_allowlist)
+    kwargs = _dataset_arguments(request)
+    substitutions = {Variable(name): parse_term(text, name) for name, text in request.substitutions.items()}
+    try:
+        result = store.query(
+            request.query, base_iri=request.base_iri, prefixes=prefixes, substitutions=substitutions or None, **kwargs
+        )
+        if isinstance(result, QueryBoolean):
+            return _boolean_response(result, request.media_type)
+        if isinstance(result, QuerySolutions):
+            return _solutions_response(result, request)
+        return _graph_response(result, request, prefixes)
+    except SyntaxError as exc:  # (update text was refused by check_query already)
+        raise QuerySyntaxError(syntax_error_message(request.query, str(exc))) from None
+    except RuntimeError as exc:  # evaluation refused the query (e.g. a substitution not projected)
+        raise EvaluationError(f"the query cannot be evaluated: {exc}") from None
+    except OSError as exc:  # the store, or a SERVICE endpoint, failed while reading
+        raise StoreFailure(f"the query failed while reading: {exc}") from None
+
+
+def check_query(query: str, prefixes: Mapping[str, str], service_allowlist: Collection[str] | None) -> None:
+    """The checks that need no evaluation: UPDATE text, then SERVICE targets."""
+    if scan.is_update(query):
+        raise UpdateRefused(UPDATE_MESSAGE)
+    if service_allowlist is not None:
+        refused = scan.refused_services(query, prefixes, service_allowlist)
+        if refused:
+            allowed = ", ".join(sorted(service_allowlist)) or "none"
+            raise ServiceNotAllowed(f"SERVICE {refused} is not allowed; allowed endpoints: {allowed}")
+
+
+def _dataset_arguments(request: QueryRequest) -> dict[str, Any]:
+    """Protocol graphs override FROM/FROM NAMED; without either, the union of all graphs.
+
+    pyoxigraph ignores a query's FROM when ``use_default_graph_as_union`` is set, so the union
+    is asked for only when the query declares no dataset of its own.
+    """
+    if request.default_graph_uris or request.named_graph_uris:
+        return {
+            "default_graph": [_graph_iri(iri, "default-graph-uri") for iri in request.default_graph_uris],
+            "named_graphs": [_graph_iri(iri, "named-graph-uri") for iri in request.named_graph_uris],
+        }
+    if scan.has_dataset_clause(request.query):
+        return {}
+    return {"use_default_graph_as_union": True}
+
+
+def _graph_iri(iri: str, parameter: str) -> NamedNode:
+    try:
+        return NamedNode(iri)
+    except ValueError as exc:
+        raise BadRequest(f"{parameter} {iri!r} is not an absolute IRI: {exc}") from None
+
+
+def parse_term(text: str, name: str = "") -> NamedNode | BlankNode | Literal:
+    """An N-Triples term (``<iri>``, ``"lit"``, ``"lit"@en``, ``"lit"^^<dt>``, ``_:b``) as a
+    pyoxigraph term, validated by pyoxigraph's N-Triples parser."""
+    try:
+        quads = list(parse(f"<urn:x:s> <urn:x:p> {text} .".encode(), format=RdfFormat.N_TRIPLES))
+    except SyntaxError as exc:
+        raise BadRequest(f"parameter {name or text!r}: not an N-Triples term: {text!r} ({exc})") from None
+    if len(quads) != 1:
+        raise BadRequest(f"parameter {name or text!r}: not one N-Triples term: {text!r}")
+    term = quads[0].object
+    if isinstance(term, Triple):
+        raise BadRequest(f"parameter {name or text!r}: a triple term cannot be bound")
+    return term
+
+
+def syntax_error_message(query: str, message: str, max_length: int = 240) -> str:
+    """The parser's message on one line (its list of expected tokens can run to a screenful),
+    then the offending query line with a caret under the reported ``line:column``."""
+    flat = " ".join(message.split())
+    flat = flat if len(flat) <= max_length else flat[: max_length - 1] + "…"
+    line, column = scan.error_position(message)
+    lines = query.splitlines()
+    if line is None or column is None or not 1 <= line <= len(lines):
+        return f"query syntax error: {flat}"
+    return f"query syntax error: {flat}\n  {lines[line - 1]}\n  {' ' * (column - 1)}^"
+
+
+# --- serialising ------------------------------------------------------------------------------
+
+
+def _boolean_response(result: QueryBoolean, media_type: str) -> QueryResponse:
+    fmt = RESULTS_FORMATS.get(media_type)
+    if fmt is None:
+        raise UnsupportedFormat(unsupported("an ASK result", media_type, "boolean"))
+    return QueryResponse("boolean", media_type, result.serialize(format=fmt))
+
+
+def _solutions_response(solutions: QuerySolutions, request: QueryRequest) -> QueryResponse:
+    """Rows are counted while read, so a result over the cap stops early and is refused whole.
+
+    pyoxigraph serialises a whole ``QuerySolutions`` only, so the rows are written as SPARQL
+    JSON here and converted by pyoxigraph for XML, CSV and TSV.
+    """
+    fmt = RESULTS_FORMATS.get(request.media_type)
+    if fmt is None:
+        raise UnsupportedFormat(unsupported("a SELECT result", request.media_type, "solutions"))
+    variables = [v.value for v in solutions.variables]
+    bindings = []
+    for row in _capped(solutions, request.max_rows, "rows"):
+        bindings.append({name: _json_term(row[name]) for name in variables if row[name] is not None})
+    document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    if fmt != QueryResultsFormat.JSON:
+        body = parse_query_results(body, format=QueryResultsFormat.JSON).serialize(format=fmt)
+    return QueryResponse("solutions", request.media_type, body, rows=len(bindings))
+
+
+def _graph_response(triples: Iterator[Triple], request: QueryRequest, prefixes: Mapping[str, str]) -> QueryResponse:
+    if request.media_type not in GRAPH_FORMATS:
+        raise UnsupportedFormat(unsupported("a CONSTRUCT or DESCRIBE result", request.media_type, "graph"))
+    graph = sorted(set(_capped(triples, request.max_rows, "triples")), key=str)
+    return QueryResponse("graph", request.media_type, graph_bytes(graph, request.media_type, prefixes), rows=len(graph))
+
+
+def _capped(items: Iterator[Any], cap: int, what: str) -> Iterator[Any]:
+    for count, item in enumerate(items, start=1):
+        if count > cap:
+            raise ResultTooLarge(
+                f"the result has more than {cap} {what}, the limit of this endpoint; "
+                f"add a LIMIT (at most {cap}) or narrow the query"
+            )
+        yield item
+
+
+def _json_term(term: Any) -> dict[str, Any]:
+    """One RDF term in the SPARQL 1.1 (and 1.2 triple-term) JSON results format."""
+    if isinstance(term, NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+            if getattr(term, "direction", None) is not None:
+                out["its:dir"] = str(term.direction).rsplit(".", 1)[-1].lower()
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, Triple):
+        return {
+            "type": "triple",
+            "value": {"subject": _json_term(term.subject), "predicate": _json_term(term.predicate), "object": _json_term(term.object)},
+        }
+    raise TypeError(f"unexpected term {term!r}")

@@ -1,0 +1,226 @@
+"""The embedded store: an Oxigraph store on disk (pyoxigraph). The only module that opens pyoxigraph stores.
+
+On-disk layout (``var/store`` by default)::
+
+    var/store      -> store.d/20250101T120000-3fa2c1     (a relative symlink)
+    var/store.d/20250101T120000-3fa2c1/                  (a complete Oxigraph/RocksDB store)
+    var/store.d/.lock                                    (held while a build runs)
+
+A build writes a new version beside the current one (under a ``.building-*`` name), closes and
+re-opens it read-only to check it, renames it into place and swaps the symlink with one
+``os.replace`` (atomic on POSIX). Until that call the previous store is untouched, so an
+exception, Ctrl-C or kill leaves it exactly as it was; the previous version is deleted only
+after the swap. Litter from a killed build is removed by the next build, under the lock. The
+version directory is a plain Oxigraph store, so the ``oxigraph`` CLI of the same version can
+serve it too. Readers should open through ``open_store``, which resolves the symlink first, so
+a swap never mixes files of two versions under one reader.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gc
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import Quad, Store
+
+from server.store.interface import BuildError, NoStore, StoreBackend, StoreError
+
+BUILDING_PREFIX = ".building-"
+
+
+@dataclass(frozen=True)
+class EmbeddedStore(StoreBackend):
+    """The store at ``path`` (a symlink to its current version directory)."""
+
+    path: Path
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def version(self) -> str:
+        return str(store_version(self.path))
+
+    def open(self) -> Store:
+        return open_store(self.path)
+
+    def replace(self, quads: Sequence[Quad]) -> str:
+        return write_store(quads, self.path)
+
+
+# --- writing a version and swapping it in ---------------------------------------------------
+
+
+def versions_dir(store_dir: Path) -> Path:
+    """Where the versions of ``store_dir`` live: a sibling, so renames stay on one filesystem."""
+    return store_dir.with_name(store_dir.name + ".d")
+
+
+def write_store(quads: Sequence[Quad], store_dir: Path) -> str:
+    """Write ``quads`` as a new version and make ``store_dir`` point to it; returns the build id."""
+    store_dir = Path(store_dir)
+    _check_replaceable(store_dir)
+    versions = versions_dir(store_dir)
+    versions.mkdir(parents=True, exist_ok=True)
+    with _build_lock(versions):
+        _remove_litter(store_dir)
+        build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+        building, new_version = versions / f"{BUILDING_PREFIX}{build_id}", versions / build_id
+        legacy: Path | None = None
+        try:
+            _write_version(quads, building, new_version)
+            legacy = _take_over_legacy_dir(store_dir, build_id)
+            _point(store_dir, new_version)
+        except BaseException:
+            if store_dir.resolve() != new_version.resolve():  # not swapped: undo everything
+                shutil.rmtree(building, ignore_errors=True)
+                shutil.rmtree(new_version, ignore_errors=True)
+                _restore_legacy_dir(store_dir, legacy)
+            raise
+        _remove_unused_versions(store_dir)
+    return build_id
+
+
+def _write_version(quads: Sequence[Quad], building: Path, final: Path) -> None:
+    """Load into ``building``, check it reads back whole, then give it its final name."""
+    building.mkdir()
+    expected = len(set(quads))
+    _load_quads(building, quads)
+    _verify(building, expected)
+    os.rename(building, final)
+    _fsync_dir(final.parent)
+
+
+def _load_quads(path: Path, quads: Sequence[Quad]) -> None:
+    """Bulk-load into a fresh store, flush, and close it (pyoxigraph closes on last reference)."""
+    store = Store(str(path))
+    store.bulk_extend(quads)
+    store.flush()
+    del store
+    gc.collect()
+
+
+def _verify(path: Path, expected: int) -> None:
+    """Re-open read-only: a store that does not read back whole must never be swapped in."""
+    store = Store.read_only(str(path))
+    found = len(store)
+    del store
+    gc.collect()
+    if found != expected:
+        raise BuildError(f"the new store at {path} holds {found} quads, expected {expected}")
+
+
+def _point(store_dir: Path, version: Path) -> None:
+    """Atomically make ``store_dir`` a relative symlink to ``version``."""
+    tmp_link = store_dir.with_name(f".{store_dir.name}.tmp-{version.name}")
+    os.symlink(os.path.relpath(version, store_dir.parent), tmp_link)
+    try:
+        os.replace(tmp_link, store_dir)
+    except BaseException:
+        tmp_link.unlink(missing_ok=True)
+        raise
+    _fsync_dir(store_dir.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable: without it a power cut can undo the swap (or half of it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _build_lock(versions: Path) -> Iterator[None]:
+    """One build at a time per store: two would race on the symlink and on the litter sweep."""
+    with open(versions / ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"another build of {versions.with_suffix('')} is running") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _check_replaceable(store_dir: Path) -> None:
+    """Refuse, before any work, to replace something that is not a store of ours."""
+    if store_dir.is_symlink() or not store_dir.exists():
+        return
+    if not store_dir.is_dir():
+        raise BuildError(f"{store_dir} exists and is not a directory; refusing to replace it")
+    if not _is_oxigraph_dir(store_dir) and any(store_dir.iterdir()):
+        raise BuildError(f"{store_dir} exists and is not a citykg store; refusing to replace it")
+
+
+def _take_over_legacy_dir(store_dir: Path, build_id: str) -> Path | None:
+    """A real store directory (older layout) becomes a version, deleted after the swap.
+
+    Done just before the swap, so readers miss the store only between two renames.
+    """
+    if store_dir.is_symlink() or not store_dir.exists():
+        return None
+    legacy = versions_dir(store_dir) / f"legacy-{build_id}"
+    os.rename(store_dir, legacy)
+    return legacy
+
+
+def _restore_legacy_dir(store_dir: Path, legacy: Path | None) -> None:
+    """Put a taken-over real directory back where it was, so a failed build changes nothing."""
+    if legacy is not None and not store_dir.exists() and not store_dir.is_symlink():
+        os.rename(legacy, store_dir)
+
+
+def _is_oxigraph_dir(path: Path) -> bool:
+    return (path / "CURRENT").is_file()
+
+
+def _remove_litter(store_dir: Path) -> None:
+    """Sweep what a killed build left: half-built versions and temporary symlinks."""
+    for entry in versions_dir(store_dir).iterdir():
+        if entry.name.startswith(BUILDING_PREFIX):
+            shutil.rmtree(entry, ignore_errors=True)
+    for link in store_dir.parent.glob(f".{store_dir.name}.tmp-*"):
+        link.unlink(missing_ok=True)
+
+
+def _remove_unused_versions(store_dir: Path) -> None:
+    """Delete every version but the current one (the previous one, and any a kill orphaned)."""
+    current = store_dir.resolve()
+    for entry in versions_dir(store_dir).iterdir():
+        if entry.is_dir() and entry.resolve() != current and not entry.name.startswith("."):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def store_version(store_dir: Path) -> Path:
+    """The directory ``store_dir`` currently resolves to, so a reader can notice a swap."""
+    store_dir = Path(store_dir)
+    resolved = store_dir.resolve()
+    if not _is_oxigraph_dir(resolved):
+        raise NoStore(f"no store at {store_dir}: run `citykg build` first")
+    return resolved
+
+
+def open_store(store_dir: Path, read_only: bool = True) -> Store:
+    """Open the current version. Resolving the symlink first pins the reader to one version.
+
+    ``read_only=False`` writes into the live version, outside the atomic build: maintenance only.
+    """
+    path = store_version(store_dir)
+    try:
+        return Store.read_only(str(path)) if read_only else Store(str(path))
+    except OSError as exc:
+        raise StoreError(f"cannot open the store at {store_dir}: {exc}") from exc

@@ -1,0 +1,523 @@
+"""/sparql over the seed store: negotiation, datasets, read-only, SERVICE, limits, CORS.
+
+Answers are the hand-checked facts of the seeds (README "Example queries"): the cities that
+employ a data scientist are Lima, Medellin and Mexico City; Baltimore lists no innovation
+activity; Paula Zapata is Medellin's lead innovation officer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pyoxigraph import QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results
+
+from server.store.embedded import store_version
+from server.web.app import close_app, create_app
+from tests.live import serve_in_thread
+
+DATA_SCIENTISTS = "SELECT ?name WHERE { ?city cik:employsRole role:data-scientist ; rdfs:label ?name } ORDER BY ?name"
+DATA_SCIENTIST_CITIES = ["Lima", "Medellin", "Mexico City"]
+PAULA = "DESCRIBE <https://w3id.org/citykg/person/medellin/paula-zapata>"
+MEDELLIN_OFFICER = "CONSTRUCT { ?c cik:hasLeadInnovationOfficer ?p . ?p schema:name ?n } WHERE { ?c rdfs:label 'Medellin' ; cik:hasLeadInnovationOfficer ?p . ?p schema:name ?n }"
+ENDLESS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } ORDER BY ?a ?l"
+SNAPSHOT = "https://w3id.org/citykg/snapshot/"
+MAX_ROWS = 1000
+MAX_BODY = 16 * 1024
+
+
+@pytest.fixture(scope="module")
+def trap() -> Iterator[socket.socket]:
+    """A listening socket on 127.0.0.1: any SERVICE request sent to it would be queued here."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def app(seed_store, trap) -> Iterator[Flask]:
+    """Two workers; only ``/allowed`` on the trap's port (and Wikidata) is on the allowlist."""
+    port = trap.getsockname()[1]
+    application = create_app(
+        {
+            "CITYKG_STORE": str(seed_store),
+            "CITYKG_WORKERS": 2,
+            "CITYKG_MAX_ROWS": MAX_ROWS,
+            "CITYKG_MAX_BODY": MAX_BODY,
+            "CITYKG_SERVICE_ALLOWLIST": ("https://query.wikidata.org/sparql", f"http://127.0.0.1:{port}/allowed"),
+        }
+    )
+    yield application
+    close_app(application)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def names(response) -> list[str]:
+    """The ``name`` column of a results document, in any of the four result formats."""
+    if response.mimetype == "text/csv":  # lossy by design: pyoxigraph does not read it back
+        rows = list(csv.reader(io.StringIO(response.data.decode())))
+        assert rows[0] == ["name"]
+        return [row[0] for row in rows[1:]]
+    formats = {
+        "application/sparql-results+json": QueryResultsFormat.JSON,
+        "application/sparql-results+xml": QueryResultsFormat.XML,
+        "text/tab-separated-values": QueryResultsFormat.TSV,
+    }
+    return [row["name"].value for row in parse_query_results(response.data, format=formats[response.mimetype])]
+
+
+def triples(response) -> set[Triple]:
+    formats = {
+        "text/turtle": RdfFormat.TURTLE,
+        "application/n-triples": RdfFormat.N_TRIPLES,
+        "application/rdf+xml": RdfFormat.RDF_XML,
+        "application/trig": RdfFormat.TRIG,
+        "application/n-quads": RdfFormat.N_QUADS,
+        "application/ld+json": RdfFormat.JSON_LD,
+    }
+    return {Triple(q.subject, q.predicate, q.object) for q in parse(response.data, format=formats[response.mimetype])}
+
+
+def count_quads(client: FlaskClient) -> int:
+    response = client.get("/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"})
+    return int(json.loads(response.data)["results"]["bindings"][0]["n"]["value"])
+
+
+# --- the three ways to send a query --------------------------------------------------------------
+
+
+def test_get_post_form_and_post_direct_give_the_same_answer(client: FlaskClient) -> None:
+    via_get = client.get("/sparql", query_string={"query": DATA_SCIENTISTS})
+    via_form = client.post("/sparql", data={"query": DATA_SCIENTISTS})
+    via_body = client.post("/sparql", data=DATA_SCIENTISTS.encode(), content_type="application/sparql-query")
+    for response in (via_get, via_form, via_body):
+        assert response.status_code == 200
+        assert response.mimetype == "application/sparql-results+json"
+        assert names(response) == DATA_SCIENTIST_CITIES
+    assert via_get.data == via_form.data == via_body.data
+
+
+def test_ask(client: FlaskClient) -> None:
+    query = "ASK { ?c rdfs:label 'Baltimore' ; cik:innovationActivity ?a }"
+    assert json.loads(client.get("/sparql", query_string={"query": query}).data) == {"head": {}, "boolean": False}
+    xml = client.get("/sparql", query_string={"query": "ASK { ?c rdfs:label 'Lima' }"}, headers={"Accept": "application/sparql-results+xml"})
+    node = ElementTree.fromstring(xml.data).find("{http://www.w3.org/2005/sparql-results#}boolean")
+    assert node is not None and node.text == "true"
+
+
+# --- content negotiation -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "application/sparql-results+json"),
+        ("*/*", "application/sparql-results+json"),
+        ("text/csv;q=0.5, application/sparql-results+xml;q=0.9", "application/sparql-results+xml"),
+        ("application/sparql-results+json;q=0.1, text/tab-separated-values", "text/tab-separated-values"),
+        ("text/html;q=1.0, text/csv;q=0.8", "text/csv"),  # no HTML here: the next best
+        ("application/json", "application/sparql-results+json"),
+        ("application/xml;q=0.9, */*;q=0.1", "application/sparql-results+xml"),
+    ],
+)
+def test_select_negotiates_with_q_values(client: FlaskClient, accept: str | None, expected: str) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = client.get("/sparql", query_string={"query": DATA_SCIENTISTS}, headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == expected
+    assert names(response) == DATA_SCIENTIST_CITIES
+    assert "Accept" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "text/turtle"),
+        ("*/*", "text/turtle"),
+        ("application/n-triples;q=0.8, text/turtle;q=0.2", "application/n-triples"),
+        ("application/ld+json", "application/ld+json"),
+        ("application/rdf+xml", "application/rdf+xml"),
+        ("application/trig;q=0.9, application/n-quads;q=0.95", "application/n-quads"),
+    ],
+)
+def test_construct_negotiates_with_q_values(client: FlaskClient, accept: str | None, expected: str) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = client.get("/sparql", query_string={"query": MEDELLIN_OFFICER}, headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == expected
+    got = {(str(t.subject), str(t.predicate), str(t.object)) for t in triples(response)}
+    assert got == {
+        ("<https://w3id.org/citykg/city/medellin>", "<https://w3id.org/citykg/ontology#hasLeadInnovationOfficer>", "<https://w3id.org/citykg/person/medellin/paula-zapata>"),
+        ("<https://w3id.org/citykg/person/medellin/paula-zapata>", "<http://schema.org/name>", '"Paula Zapata"'),
+    }
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_format_parameter_overrides_accept_for_select(client: FlaskClient, fmt: str) -> None:
+    response = client.get("/sparql", query_string={"query": DATA_SCIENTISTS, "format": fmt}, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200
+    assert response.mimetype.endswith(fmt) or (fmt == "tsv" and response.mimetype == "text/tab-separated-values")
+    assert names(response) == DATA_SCIENTIST_CITIES
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld", "ntriples", "rdfxml", "trig", "nquads"])
+def test_every_graph_format_carries_the_same_triples(client: FlaskClient, fmt: str) -> None:
+    reference = triples(client.get("/sparql", query_string={"query": PAULA, "format": "ntriples"}))
+    response = client.get("/sparql", query_string={"query": PAULA, "format": fmt}, headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert triples(response) == reference
+    assert {str(t.object) for t in reference} >= {'"Paula Zapata"', "<http://schema.org/Person>"}
+
+
+def test_jsonld_is_compacted_with_the_project_context(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": MEDELLIN_OFFICER, "format": "jsonld"})
+    document = json.loads(response.data)
+    assert document["@context"]["hasLeadInnovationOfficer"] == {"@id": "cik:hasLeadInnovationOfficer", "@type": "@id"}
+    nodes = {node["id"]: node for node in document["@graph"]}
+    assert nodes["https://w3id.org/citykg/city/medellin"]["hasLeadInnovationOfficer"] == "https://w3id.org/citykg/person/medellin/paula-zapata"
+    assert nodes["https://w3id.org/citykg/person/medellin/paula-zapata"]["name"] == "Paula Zapata"
+
+
+@pytest.mark.parametrize(
+    ("query", "params", "headers"),
+    [
+        (PAULA, {"format": "csv"}, {}),  # CSV for a graph
+        (PAULA, {}, {"Accept": "text/csv"}),
+        (DATA_SCIENTISTS, {"format": "turtle"}, {}),  # Turtle for a table
+        (DATA_SCIENTISTS, {}, {"Accept": "text/turtle, application/ld+json"}),
+        ("ASK {}", {}, {"Accept": "application/n-triples"}),
+    ],
+)
+def test_406_for_a_format_that_cannot_be_served(client: FlaskClient, query: str, params: dict, headers: dict) -> None:
+    response = client.get("/sparql", query_string={"query": query, **params}, headers=headers)
+    assert response.status_code == 406
+    assert response.mimetype == "text/plain"
+    assert b"available:" in response.data
+
+
+def test_unknown_format_name_is_a_400_listing_the_known_ones(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": DATA_SCIENTISTS, "format": "yaml"})
+    assert response.status_code == 400
+    assert b"unknown format 'yaml'" in response.data and b"turtle" in response.data
+
+
+# --- service description -------------------------------------------------------------------------
+
+
+def test_service_description_names_the_requested_url(client: FlaskClient) -> None:
+    response = client.get("/sparql", base_url="http://kg.example.org:8080")
+    assert response.status_code == 200 and response.mimetype == "text/turtle"
+    graph = set(parse(response.data, format=RdfFormat.TURTLE))
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    endpoints = {str(q.object) for q in graph if q.predicate.value == sd + "endpoint"}
+    assert endpoints == {"<http://kg.example.org:8080/sparql>"}
+    named = {q.object.value for q in graph if q.predicate.value == sd + "name"}
+    assert {SNAPSHOT + "medellin-2018", SNAPSHOT + "lima-2020", SNAPSHOT + "baltimore-2018"} <= named
+    features = {q.object.value for q in graph if q.predicate.value == sd + "feature"}
+    assert sd + "UnionDefaultGraph" in features
+
+
+def test_service_description_in_json_ld_by_accept(client: FlaskClient) -> None:
+    response = client.get("/sparql", headers={"Accept": "application/ld+json"})
+    assert response.mimetype == "application/ld+json"
+    assert any(q.predicate.value.endswith("#endpoint") for q in parse(response.data, format=RdfFormat.JSON_LD))
+
+
+# --- datasets ------------------------------------------------------------------------------------
+
+
+def test_union_of_all_graphs_by_default(client: FlaskClient) -> None:
+    assert names(client.get("/sparql", query_string={"query": DATA_SCIENTISTS})) == DATA_SCIENTIST_CITIES
+
+
+def test_default_graph_uri_narrows_the_default_graph(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": DATA_SCIENTISTS, "default-graph-uri": SNAPSHOT + "medellin-2018"})
+    assert names(response) == ["Medellin"]
+    both = client.post(
+        "/sparql",
+        data={"query": DATA_SCIENTISTS, "default-graph-uri": [SNAPSHOT + "lima-2020", SNAPSHOT + "baltimore-2018"]},
+    )
+    assert names(both) == ["Lima"]  # Baltimore employs no data scientist
+
+
+def test_named_graph_uri_limits_graph_patterns(client: FlaskClient) -> None:
+    query = "SELECT ?name WHERE { GRAPH ?g { ?c cik:employsRole role:data-scientist ; rdfs:label ?name } } ORDER BY ?name"
+    response = client.post(
+        f"/sparql?named-graph-uri={SNAPSHOT}lima-2020&named-graph-uri={SNAPSHOT}mexico-city-2020",
+        data=query.encode(),
+        content_type="application/sparql-query",
+    )
+    assert names(response) == ["Lima", "Mexico City"]
+    # with only named graphs given, the default graph is empty
+    empty = client.get("/sparql", query_string={"query": DATA_SCIENTISTS, "named-graph-uri": SNAPSHOT + "lima-2020"})
+    assert names(empty) == []
+
+
+def test_from_in_the_query_is_honoured(client: FlaskClient) -> None:
+    query = f"SELECT ?name FROM <{SNAPSHOT}mexico-city-2020> WHERE {{ ?c cik:employsRole role:data-scientist ; rdfs:label ?name }}"
+    assert names(client.get("/sparql", query_string={"query": query})) == ["Mexico City"]
+
+
+def test_a_bad_graph_uri_is_a_400(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": DATA_SCIENTISTS, "default-graph-uri": "not an iri"})
+    assert response.status_code == 400 and b"default-graph-uri" in response.data
+
+
+# --- read-only -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda c: c.get("/sparql", query_string={"update": "CLEAR ALL"}),
+        lambda c: c.post("/sparql", data={"update": "DROP ALL"}),
+        lambda c: c.post("/sparql", data=b"CLEAR ALL", content_type="application/sparql-update"),
+        lambda c: c.get("/sparql", query_string={"query": "INSERT DATA { <urn:x> <urn:y> <urn:z> }"}),
+        lambda c: c.post("/sparql", data=b"PREFIX x: <urn:x#>\nDELETE WHERE { ?s ?p ?o }", content_type="application/sparql-query"),
+        lambda c: c.post("/sparql", data={"query": "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }"}),
+    ],
+    ids=["get-update", "form-update", "sparql-update-body", "insert-as-query", "delete-as-direct-query", "with-as-form-query"],
+)
+def test_update_is_refused_and_nothing_changes(client: FlaskClient, seed_store, send) -> None:
+    version, before = store_version(seed_store), count_quads(client)
+    response = send(client)
+    assert response.status_code == 403
+    assert response.data.decode().startswith("SPARQL UPDATE is refused: this endpoint is read-only")
+    assert count_quads(client) == before and store_version(seed_store) == version
+
+
+# --- SERVICE -------------------------------------------------------------------------------------
+
+
+def _connections(trap: socket.socket, wait: float = 0.0) -> int:
+    """Connections queued on the trap (accepted and closed), waiting up to ``wait`` for one."""
+    count, deadline = 0, time.monotonic() + wait
+    while True:
+        try:
+            conn, _ = trap.accept()
+        except BlockingIOError:
+            if count or time.monotonic() >= deadline:
+                return count
+            time.sleep(0.05)
+            continue
+        conn.close()
+        count += 1
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        "SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }}",
+        "SERVICE SILENT <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }}",
+        "SERVICESILENT<http://127.0.0.1:{port}/sparql>{{ ?s ?p ?o }}",
+        "SERVICE <http:\\u002F\\u002F127.0.0.1:{port}/sparql> {{ ?s ?p ?o }}",
+        "SERVICE trap:sparql {{ ?s ?p ?o }}",
+        "SERVICE:sparql {{ ?s ?p ?o }}",
+        "BIND(<http://127.0.0.1:{port}/sparql> AS ?e) SERVICE ?e {{ ?s ?p ?o }}",
+        "FILTER(?a<?b#> '''\n) SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} # '''\n",
+    ],
+    ids=["plain", "silent", "glued", "escaped-iri", "prefixed", "empty-prefix-glued", "variable", "comment-trick"],
+)
+def test_service_off_the_allowlist_is_refused_before_execution(client: FlaskClient, trap: socket.socket, service: str) -> None:
+    port = trap.getsockname()[1]
+    query = f"PREFIX trap: <http://127.0.0.1:{port}/>\nPREFIX : <http://127.0.0.1:{port}/>\nSELECT * WHERE {{ {service.format(port=port)} }}"
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == 403, response.data
+    assert b"is not allowed; allowed endpoints: " in response.data
+    assert _connections(trap) == 0
+
+
+def test_the_trap_would_see_an_allowed_service(client: FlaskClient, trap: socket.socket) -> None:
+    """The control: same host and port, but on the allowlist, so pyoxigraph really connects."""
+    port = trap.getsockname()[1]
+    query = f"SELECT * WHERE {{ SERVICE SILENT <http://127.0.0.1:{port}/allowed> {{ ?s ?p ?o }} }}"
+    answer: dict[str, int] = {}
+    thread = threading.Thread(target=lambda: answer.update(status=client.get("/sparql", query_string={"query": query, "timeout": "5"}).status_code))
+    thread.start()
+    assert _connections(trap, wait=10) == 1
+    thread.join()
+    assert answer["status"] == 200  # SILENT: the failed call is an empty result
+
+
+def test_nested_service_inside_an_allowed_one_is_for_the_remote_end(client: FlaskClient) -> None:
+    """Wikidata's label-service idiom: the inner SERVICE is sent to Wikidata, not run here —
+    so it is not refused (the query is then refused for another reason: no network in tests)."""
+    from server.sparql.scan import refused_services
+
+    query = """PREFIX wikibase: <http://wikiba.se/ontology#>
+SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> {
+  ?item ?p ?o . SERVICE wikibase:label { ?item ?q ?label } } }"""
+    assert refused_services(query, {}, ["https://query.wikidata.org/sparql"]) is None
+
+
+# --- errors and limits ---------------------------------------------------------------------------
+
+
+def test_malformed_query_is_a_400_with_the_parser_position(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": "SELECT ?x WHERE { ?x cik:employsRole }"})
+    assert response.status_code == 400
+    message = response.data.decode()
+    assert message.startswith("query syntax error: error at 1:38: expected one of")
+    assert message.splitlines()[-2:] == ["  SELECT ?x WHERE { ?x cik:employsRole }", "  " + " " * 37 + "^"]
+
+
+def test_errors_are_json_for_clients_that_prefer_json(client: FlaskClient) -> None:
+    response = client.get("/sparql", query_string={"query": "SELECT ?x WHERE {"}, headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.mimetype == "application/json"
+    body = json.loads(response.data)
+    assert body["status"] == 400 and body["type"] == "QuerySyntaxError" and "1:18" in body["error"]
+
+
+def test_unknown_paths_and_methods_are_plain_text(client: FlaskClient) -> None:
+    assert client.get("/nothing-here").mimetype == "text/plain"
+    response = client.put("/sparql", data=b"ASK {}")
+    assert response.status_code == 405 and response.mimetype == "text/plain" and "POST" in response.headers["Allow"]
+
+
+def test_row_cap_refuses_a_larger_answer_whole(client: FlaskClient) -> None:
+    too_many = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }"})
+    assert too_many.status_code == 422
+    assert f"more than {MAX_ROWS} rows".encode() in too_many.data
+    graph = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"})
+    assert graph.status_code == 422 and f"more than {MAX_ROWS} triples".encode() in graph.data
+    at_cap = client.get("/sparql", query_string={"query": f"SELECT * {{ ?s ?p ?o }} LIMIT {MAX_ROWS}", "format": "csv"})
+    assert at_cap.status_code == 200
+    assert len(at_cap.data.decode().splitlines()) == MAX_ROWS + 1  # header + rows
+
+
+def test_oversize_body_is_a_413(client: FlaskClient) -> None:
+    padding = "#" + "x" * MAX_BODY + "\n"
+    direct = client.post("/sparql", data=(padding + "ASK {}").encode(), content_type="application/sparql-query")
+    form = client.post("/sparql", data={"query": padding + "ASK {}"})
+    for response in (direct, form):
+        assert response.status_code == 413
+        assert f"limit of {MAX_BODY} bytes".encode() in response.data
+    small = client.post("/sparql", data=("#" + "x" * 1000 + "\nASK {}").encode(), content_type="application/sparql-query")
+    assert small.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("timeout", "message"),
+    [("abc", b"not a number"), ("0", b"positive"), ("-1", b"positive"), ("11", b"above this endpoint's limit of 10 s")],
+)
+def test_timeout_parameter_can_only_lower_the_limit(client: FlaskClient, timeout: str, message: bytes) -> None:
+    response = client.get("/sparql", query_string={"query": "ASK {}", "timeout": timeout})
+    assert response.status_code == 400 and message in response.data
+
+
+def test_protocol_errors(client: FlaskClient) -> None:
+    two = client.get("/sparql", query_string=[("query", "ASK {}"), ("query", "ASK {}")])
+    assert two.status_code == 400 and b"one query per request" in two.data
+    assert client.post("/sparql", data=b"ASK {}", content_type="text/plain").status_code == 415
+    assert client.post("/sparql", data="ASK {}".encode("utf-16"), content_type="application/sparql-query; charset=UTF-16").status_code == 415
+    assert client.post("/sparql", data={"format": "json"}).status_code == 400
+
+
+# --- CORS ----------------------------------------------------------------------------------------
+
+
+def test_cors_on_answers_errors_and_preflight(client: FlaskClient) -> None:
+    origin = {"Origin": "https://somewhere.example"}
+    assert client.get("/sparql", query_string={"query": "ASK {}"}, headers=origin).headers["Access-Control-Allow-Origin"] == "*"
+    assert client.get("/sparql", query_string={"query": "ASK {"}, headers=origin).headers["Access-Control-Allow-Origin"] == "*"
+    preflight = client.options(
+        "/sparql",
+        headers={**origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Headers"] == "content-type"
+
+
+# --- the hard timeout, on a real server ----------------------------------------------------------
+
+
+def test_endless_query_is_killed_at_its_timeout_while_the_server_keeps_answering(app: Flask) -> None:
+    executor = app.extensions["citykg.executor"]
+    with serve_in_thread(app) as base, httpx.Client(base_url=base, timeout=60) as http:
+        assert http.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # both workers warm
+        before = {w.process.pid for w in executor._all}
+        slow: dict[str, httpx.Response] = {}
+        thread = threading.Thread(target=lambda: slow.update(r=http.get("/sparql", params={"query": ENDLESS, "timeout": "2"})))
+        thread.start()
+        time.sleep(0.3)  # let it reach a worker (not a timing assertion)
+        quick = http.get("/sparql", params={"query": DATA_SCIENTISTS})
+        assert quick.status_code == 200 and thread.is_alive()  # answered while the endless one runs
+        assert [b["name"]["value"] for b in quick.json()["results"]["bindings"]] == DATA_SCIENTIST_CITIES
+        thread.join(60)
+        response = slow["r"]
+        assert response.status_code == 504
+        assert response.text.startswith("the query ran longer than 2 s and was stopped")
+        after = http.get("/sparql", params={"query": DATA_SCIENTISTS})  # a replacement took its place
+        assert after.status_code == 200
+    killed = before - {w.process.pid for w in executor._all}
+    assert len(killed) == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(killed.pop(), 0)  # the worker process, and its query, are gone
+
+
+# --- a rebuild while serving ---------------------------------------------------------------------
+
+
+def test_workers_follow_a_rebuild(tmp_path) -> None:
+    """``citykg build`` swaps the symlink; each worker reopens the new version before its next query."""
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    from server.store.embedded import write_store
+
+    store = tmp_path / "store"
+
+    def build(label: str) -> None:
+        write_store([Quad(NamedNode("urn:x:city"), NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), Literal(label), NamedNode("urn:x:g"))], store)
+
+    build("before")
+    application = create_app({"CITYKG_STORE": str(store), "CITYKG_WORKERS": 1})
+    try:
+        http = application.test_client()
+        query = {"query": "SELECT ?name { ?c rdfs:label ?name }", "format": "csv"}
+        assert http.get("/sparql", query_string=query).data.decode().splitlines() == ["name", "before"]
+        first = store_version(store)
+        build("after")  # the previous version is deleted by the build
+        assert store_version(store) != first and not first.exists()
+        assert http.get("/sparql", query_string=query).data.decode().splitlines() == ["name", "after"]
+    finally:
+        close_app(application)
+
+
+def test_503_when_no_worker_frees_up_within_the_timeout(seed_store) -> None:
+    """One worker, held by an endless query; a request that may wait only 0.5 s gets a 503."""
+    application = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 1})
+    try:
+        http = application.test_client()
+        assert http.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+        slow: dict[str, int] = {}
+        thread = threading.Thread(
+            target=lambda: slow.update(status=http.get("/sparql", query_string={"query": ENDLESS, "timeout": "3"}).status_code)
+        )
+        thread.start()
+        time.sleep(0.3)  # let it take the worker (not a timing assertion)
+        busy = http.get("/sparql", query_string={"query": "ASK {}", "timeout": "0.5"})
+        thread.join(60)
+        assert busy.status_code == 503 and busy.data.startswith(b"all 1 query workers stayed busy for 0.5 s")
+        assert slow["status"] == 504
+    finally:
+        close_app(application)
