@@ -46,13 +46,14 @@ _END = r"(?P<end>\.(?:\s|$)|$)"  # a sentence ends at its full stop; on a cut li
 class Sentence:
     """One template sentence: what it is called, its wording, and what it states.
 
-    ``read`` says how a match is read (see ``_READERS``); ``fact`` is the key of the value or
+    ``key`` is a cheap test before the pattern; ``read`` says how a match is read (see ``_READERS``); ``fact`` is the key of the value or
     list it fills; ``scheme`` the vocabulary of its answers; ``verb`` is tried before an
     answer that shares the sentence's verb ("invests in A and B"); ``tail`` is the wording
     that follows the list, which a cut may leave half printed.
     """
 
     name: str
+    key: str  # words every match contains (lower case): lines without them skip the pattern
     pattern: re.Pattern[str]
     read: str
     fact: str = ""
@@ -65,41 +66,53 @@ class Sentence:
 
 
 SENTENCES: tuple[Sentence, ...] = (
-    Sentence("strategy", _rx(_SUBJECT, r"\s+(?P<verb>does not have|doesn't have|has)\s+an explicit innovation strategy"),
+    Sentence("strategy", "explicit innovation strategy",
+             _rx(_SUBJECT, r"\s+(?P<verb>does not have|doesn't have|has)\s+an explicit innovation strategy"),
              "flag", "has_strategy", Section.STRATEGY, team_zone=True),
-    Sentence("approach", _rx(_SUBJECT, r"\s+approaches innovation capacity\s+(?P<how>.+?)\.(?:\s|$)"),
+    Sentence("approach", "approaches innovation capacity",
+             _rx(_SUBJECT, r"\s+approaches innovation capacity\s+(?P<how>.+?)\.(?:\s|$)"),
              "approach", "approach", Section.APPROACH, team_zone=True),
-    Sentence("no-priority", _rx(p.START, p.NAME, r"\s+does not prioriti[sz]e (?:any )?policy (?:sectors|areas)"),
+    Sentence("no-priority", "does not priorit",
+             _rx(p.START, p.NAME, r"\s+does not prioriti[sz]e (?:any )?policy (?:sectors|areas)"),
              "constant", "prioritises_policy_areas", Section.POLICY_AREAS, value=False, team_zone=True),
-    Sentence("funding", _rx(_SUBJECT, r"\s+(?P<verb>does not have|doesn't have|has)\s+(?:any\s+)?dedicated funding\b"),
+    Sentence("funding", "dedicated funding",
+             _rx(_SUBJECT, r"\s+(?P<verb>does not have|doesn't have|has)\s+(?:any\s+)?dedicated funding\b"),
              "flag", "has_dedicated_funding", Section.FUNDING, team_zone=False),
-    Sentence("activities", _rx(_OWNER, r"most common innovation activities are", _LIST, _END),
+    Sentence("activities", "most common innovation activities are",
+             _rx(_OWNER, r"most common innovation activities are", _LIST, _END),
              "list", "activities", Section.ACTIVITIES, scheme="activity", team_zone=False),
-    Sentence("activities-also", _rx(r"innovation activities also (?:often |usually |frequently )?include", _LIST, _END),
+    Sentence("activities-also", "innovation activities also",
+             _rx(r"innovation activities also (?:often |usually |frequently )?include", _LIST, _END),
              "list", "activities", Section.ACTIVITIES, scheme="activity", team_zone=False),
-    Sentence("funded-directed", _rx(_SUBJECT, r"'s?\s+funding for innovation capacity is (?:generally |mainly |also |often )*"
-                                    r"directed towards", _LIST, r"(?P<end>\*|,?\s+which\s|\.(?:\s|$)|$)"),
+    Sentence("funded-directed", "directed towards",
+             _rx(_SUBJECT, r"'s?\s+funding for innovation capacity is (?:generally |mainly |also |often )*directed towards",
+                 _LIST, r"(?P<end>\*|,?\s+which\s|\.(?:\s|$)|$)"),
              "list", "funded-activities", Section.FUNDED_ACTIVITIES, scheme="funded-activity", team_zone=False),
-    Sentence("funded-invests", _rx(p.START, p.NAME, r"\s+also invests in", _LIST, _END),
+    Sentence("funded-invests", "also invests in",
+             _rx(p.START, p.NAME, r"\s+also invests in", _LIST, _END),
              "list", "funded-activities", Section.FUNDED_ACTIVITIES, scheme="funded-activity", verb="Investing in ",
              team_zone=False),
-    Sentence("partners", _rx(p.START, p.NAME, r"\s+has developed partnerships to promote (?:its )?innovation capacity with",
-                             _LIST, _END),
+    Sentence("partners", "has developed partnerships",
+             _rx(p.START, p.NAME, r"\s+has developed partnerships to promote (?:its )?innovation capacity with", _LIST, _END),
              "list", "partners", Section.PARTNERSHIPS, scheme="partner", team_zone=False),
-    Sentence("internal", _rx(_OWNER, r"innovation work is internal to the city administration"),
+    Sentence("internal", "internal to the city administration",
+             _rx(_OWNER, r"innovation work is internal to the city administration"),
              "constant", "partnerships_internal_only", Section.PARTNERSHIPS, value=True, team_zone=False),
-    Sentence("data-partners", _rx(r"data partnerships with", _LIST,
-                                  r"(?P<end>\s+to collect and analy[sz]e data|\.(?:\s|$)|$)"),
+    Sentence("data-partners", "data partnerships with",
+             _rx(r"data partnerships with", _LIST, r"(?P<end>\s+to collect and analy[sz]e data|\.(?:\s|$)|$)"),
              "list", "data-partners", Section.DATA_PARTNERSHIPS, scheme="partner", tail=" to collect and analyze data",
              team_zone=False),
-    Sentence("data-partners-also", _rx(r"to collect and analy[sz]e data,?\s+as well as with", _LIST, _END),
+    Sentence("data-partners-also", "as well as with",
+             _rx(r"to collect and analy[sz]e data,?\s+as well as with", _LIST, _END),
              "list", "data-partners", Section.DATA_PARTNERSHIPS, scheme="partner", team_zone=False),
     # The team paragraph: its wording (_TEAM_CUE), or a staff figure where the paragraph stands
     # (after the vision sentences and the roles list, before the terms and activities).
-    Sentence("team", _rx(r"innovation work is (?!internal)|\bteam\b|task groups?\b|\bstaff\b|\d\s+(?:people|persons|employees|"
-                         r"members|officials|civil servants|FTEs?)\b"),
+    Sentence("team", "",
+             _rx(r"innovation work is (?!internal)|\bteam\b|task groups?\b|\bstaff\b|"
+                 r"\d\s+(?:people|persons|employees|members|officials|civil servants|FTEs?)\b"),
              "team", "team_size", Section.TEAM),
-    Sentence("round-note", _rx(r"^note: the city innovation snapshot \(pdf version\) was produced in (?P<year>\d{4})"),
+    Sentence("round-note", "city innovation snapshot (pdf version)",
+             _rx(r"^note: the city innovation snapshot \(pdf version\) was produced in (?P<year>\d{4})"),
              "constant", "round_note", value=2018),
 )
 _TEAM_CUE = _rx(r"innovation work is (?!internal)|dedicated (?:innovation )?team|team (?:dedicated|devoted) to innovation|"
@@ -133,8 +146,10 @@ _CUT_UNIT = re.compile(r"\d\s+(?P<partial>[a-z]+)$", re.IGNORECASE)
 
 def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
     """Every fact the template sentences of ``line`` state; True when the line held one."""
-    hit = False
+    hit, lowered = False, line.text.lower()
     for row in SENTENCES:
+        if row.key not in lowered:
+            continue
         match = row.pattern.search(line.text)
         if not match or not _subject_is_a_city(match):
             continue
