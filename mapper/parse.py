@@ -19,7 +19,7 @@ from mapper.header import (
     Header, Mention, choose_city, header_zone, mention_groups, place_unlabelled, read_labels, read_title,
 )
 from mapper.headingless import place_bare_lines
-from mapper.items import add_item, item_like, make_item
+from mapper.items import answers_of, item_like, make_item
 from mapper.sentences import read_sentences
 from mapper.state import LIST_SCHEMES, PageState
 from mapper.lines import Line, settle_last_line, to_lines
@@ -100,7 +100,7 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
     elif state.section == "data-availability" and p.COUNT.match(line.text):
         state.data_counts.append(int(line.text))
     elif state.section in _LEVELS:
-        add_item(state.lists.setdefault(state.section, []), make_item(line, "policy-area", vocab))
+        answers_of(state.lists, state.section).add(make_item(line, "policy-area", vocab))
     elif state.section in LIST_SCHEMES and _belongs_elsewhere(line, LIST_SCHEMES[state.section], vocab):
         state.section, state.list_open = None, False  # the next list's heading was dropped
         state.bare.append(line)
@@ -109,7 +109,7 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
         if _read_area_note(line, state, vocab):
             return
         if state.list_open and item_like(line):
-            add_item(state.lists.setdefault(state.section, []), make_item(line, LIST_SCHEMES[state.section], vocab))
+            answers_of(state.lists, state.section).add(make_item(line, LIST_SCHEMES[state.section], vocab))
         else:
             state.bare.append(line)
     else:
@@ -126,7 +126,7 @@ def _read_whole_last_answer(line: Line, state: PageState, vocab: Vocabulary) -> 
     if scheme is None or not (state.list_open or state.section in _LEVELS):
         return
     if vocab.lookup(scheme, line.text) and not vocab.continues(scheme, line.text):
-        add_item(state.lists.setdefault(state.section, []), make_item(line, scheme, vocab))
+        answers_of(state.lists, state.section).add(make_item(line, scheme, vocab))
         state.last_line_whole = True
 
 
@@ -213,7 +213,7 @@ def _read_area_note(line: Line, state: PageState, vocab: Vocabulary) -> bool:
     area = match.group("area").strip()
     if not _area_shaped(area, vocab):
         return False
-    items = state.lists.setdefault("policy-areas", [])
+    items = answers_of(state.lists, "policy-areas")
     state.list_open = False
     listed = next((item for item in items if _same_area(item.text, area, vocab)), None)
     if listed is None and any(item.line not in state.area_note_lines for item in items):
@@ -222,7 +222,7 @@ def _read_area_note(line: Line, state: PageState, vocab: Vocabulary) -> bool:
         return True
     if listed is None:
         listed = make_item(Line(line.no, area, area), "policy-area", vocab)
-        add_item(items, listed)
+        items.add(listed)
         state.area_note_lines.add(line.no)
     if not line.cut:
         state.area_notes.setdefault(normalise_label(listed.text), match.group("note").strip())

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from mapper import patterns as p
 from mapper.enumeration import split_enumeration
 from mapper.header import Mention
-from mapper.items import add_item
+from mapper.items import answers_of
 from mapper.lines import Line
 from mapper.model import Approach, Item, Section, Sourced, TeamSize
 from mapper.names import city_shaped
@@ -230,9 +230,9 @@ def _list(row: Sentence, match: re.Match[str], line: Line, state: PageState, voc
     if row.fact in ("partners", "data-partners"):
         items = state.partners if row.fact == "partners" else state.data_partners
     else:
-        items = state.lists.setdefault(row.fact, [])
+        items = answers_of(state.lists, row.fact)
     for answer in answers:
-        add_item(items, Item(text=answer, line=line.no))
+        items.add(Item(text=answer, line=line.no))
     return bool(answers) or not open_end
 
 

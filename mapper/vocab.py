@@ -32,7 +32,7 @@ class Concept:
     notation: str | None = None  # skos:notation (the ISO 3166-1 alpha-2 code of a country)
 
 
-@dataclass
+@dataclass(eq=False)  # compared (and hashed) by identity: parsers keep derived tables per vocabulary
 class Vocabulary:
     """All concept schemes, indexed by normalised label."""
 
