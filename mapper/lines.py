@@ -28,6 +28,7 @@ class Line:
     bullet: bool = False
     md_level: int = 0  # 1..6 for a Markdown heading, else 0
     cut: bool = False  # the last line, which may stop mid-word: it may only feed sentence patterns
+    whole_label: bool = False  # the last line, whole because it prints a whole label: an answer only of that label's list
 
     @property
     def bold(self) -> str | None:
@@ -62,7 +63,9 @@ def settle_last_line(lines: list[Line], vocab: Vocabulary) -> tuple[list[Line], 
     Real copies stop at byte 2000, mid-word, with or without a final newline (some saved
     copies add one), so a final newline proves nothing: the last line is whole only when it
     is a vocabulary label that no longer label begins with ("Digital governance" is whole,
-    "Housing" may be the start of "Housing and built environment", "Behavioral eco" is cut),
+    "Housing" may be the start of "Housing and built environment", "Behavioral eco" is cut;
+    such a line is marked ``whole_label``: it is an answer only of a list whose scheme prints
+    it, so "Mexico" cut from "Mexico City's most common..." is no term),
     or when it ends by closing its bold answer (the PDF edition's ``- ✓ **Dedicated funding**``).
     Any other last line is marked ``cut``: it may feed the sentence patterns, which keep a
     fact only when its key phrase is complete, but it is never a list answer or a header
@@ -72,7 +75,9 @@ def settle_last_line(lines: list[Line], vocab: Vocabulary) -> tuple[list[Line], 
     if not lines:
         return lines, False
     last = lines[-1]
-    if vocab.is_whole_label(last.text) or (last.raw.endswith("**") and last.raw.count("**") % 2 == 0):
+    if last.raw.endswith("**") and last.raw.count("**") % 2 == 0:
         return lines, False
+    if vocab.is_whole_label(last.text):
+        return [*lines[:-1], replace(last, whole_label=True)], False
     mid_line = not (_TERMINAL.search(last.raw) and last.raw.count("**") % 2 == 0)
     return [*lines[:-1], replace(last, cut=True)], mid_line

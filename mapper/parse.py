@@ -36,6 +36,7 @@ from mapper.text import normalise_label, plain
 from mapper.vocab import Vocabulary, default_vocabulary
 
 _LEVELS = {level.value: level for level in SufficiencyLevel}
+_SECTIONS = {section.value: section for section in Section}
 # Headings after which the page prints sentences, not lists: a bare list line there (or
 # before any heading) belongs to a list whose heading the rendering dropped.
 _LISTLESS = {None, "vision", "funding", "measured"}
@@ -100,7 +101,8 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
     elif state.section == "data-availability" and p.COUNT.match(line.text):
         state.data_counts.append(int(line.text))
     elif state.section in _LEVELS:
-        answers_of(state.lists, state.section).add(make_item(line, "policy-area", vocab))
+        if _fits(line, "policy-area", vocab):
+            answers_of(state.lists, state.section).add(make_item(line, "policy-area", vocab))
     elif state.section in LIST_SCHEMES and _belongs_elsewhere(line, LIST_SCHEMES[state.section], vocab):
         state.section, state.list_open = None, False  # the next list's heading was dropped
         state.bare.append(line)
@@ -108,7 +110,7 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
     elif state.section in LIST_SCHEMES:
         if _read_area_note(line, state, vocab):
             return
-        if state.list_open and item_like(line):
+        if state.list_open and item_like(line) and _fits(line, LIST_SCHEMES[state.section], vocab):
             answers_of(state.lists, state.section).add(make_item(line, LIST_SCHEMES[state.section], vocab))
         else:
             state.bare.append(line)
@@ -116,6 +118,11 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
         state.bare.append(line)
         if state.section in _LISTLESS:
             state.listless.append(line)
+
+
+def _fits(line: Line, scheme: str, vocab: Vocabulary) -> bool:
+    """A last line whole only as some label is an answer only of a list whose scheme prints it."""
+    return not line.whole_label or vocab.lookup(scheme, line.text) is not None
 
 
 def _read_whole_last_answer(line: Line, state: PageState, vocab: Vocabulary) -> None:
@@ -144,22 +151,19 @@ def _belongs_elsewhere(line: Line, scheme: str, vocab: Vocabulary) -> bool:
 
 
 def _read_heading(line: Line, state: PageState) -> bool:
-    for key, pattern in p.HEADINGS:
-        match = pattern.search(line.text)
-        if not match:
-            continue
+    found = p.heading(line.text)
+    if found is not None:
+        key = found.key
         state.section, state.list_open, state.in_chart, state.skip_next = key, True, False, False
         state.markers.add(f"heading:{key}")
         if key not in _ABOVE_BODY:
             state.body_start = state.body_start or line.no
             state.past_story = state.past_story or key != "spotlight"
             state.team_zone = key in _TEAM_ZONE_HEADINGS
-        groups = match.groupdict()
-        name = (groups.get("city") or "").strip()
-        if name and city_shaped(name):
-            state.mentions.append(Mention(name=name, line=line.no))
-        if groups.get("count"):
-            state.values["stated_role_count"] = Sourced(value=int(groups["count"]), line=line.no)
+        if found.city and city_shaped(found.city):
+            state.mentions.append(Mention(name=found.city, line=line.no))
+        if found.count is not None:
+            state.values["stated_role_count"] = Sourced(value=found.count, line=line.no)
         _mark(state, key)
         return True
     if line.md_level:  # a Markdown heading we have no use for closes the open section
@@ -171,8 +175,8 @@ def _read_heading(line: Line, state: PageState) -> bool:
 def _mark(state: PageState, key: str) -> None:
     if key in _LEVELS:
         state.found.add(Section.DATA_AVAILABILITY)
-    elif key in {s.value for s in Section}:
-        state.found.add(Section(key))
+    elif key in _SECTIONS:
+        state.found.add(_SECTIONS[key])
 
 
 def _is_residue(line: Line, state: PageState) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from mapper import patterns as p
 from mapper.enumeration import split_enumeration
@@ -53,7 +54,7 @@ class Sentence:
     """
 
     name: str
-    key: str  # words every match contains (lower case): lines without them skip the pattern
+    key: str  # words every match contains (lower case; "a|b": one of them): lines without them skip the pattern
     pattern: re.Pattern[str]
     read: str
     fact: str = ""
@@ -63,6 +64,14 @@ class Sentence:
     tail: str = ""
     value: object = None
     team_zone: bool | None = None  # True: the team paragraph may follow; False: it is past
+
+    @cached_property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self.key.split("|"))
+
+    def may_match(self, lowered: str) -> bool:
+        """False when the line (in lower case) lacks the row's words: the pattern cannot match."""
+        return any(key in lowered for key in self.keys)
 
 
 SENTENCES: tuple[Sentence, ...] = (
@@ -107,7 +116,8 @@ SENTENCES: tuple[Sentence, ...] = (
              "list", "data-partners", Section.DATA_PARTNERSHIPS, scheme="partner", team_zone=False),
     # The team paragraph: its wording (_TEAM_CUE), or a staff figure where the paragraph stands
     # (after the vision sentences and the roles list, before the terms and activities).
-    Sentence("team", "",
+    Sentence("team", "innovation work is|team|task group|staff|people|persons|employees|members|officials|"
+                     "civil servants|fte",
              _rx(r"innovation work is (?!internal)|\bteam\b|task groups?\b|\bstaff\b|"
                  r"\d\s+(?:people|persons|employees|members|officials|civil servants|FTEs?)\b"),
              "team", "team_size", Section.TEAM),
@@ -148,7 +158,7 @@ def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
     """Every fact the template sentences of ``line`` state; True when the line held one."""
     hit, lowered = False, line.text.lower()
     for row in SENTENCES:
-        if row.key not in lowered:
+        if not row.may_match(lowered):
             continue
         match = row.pattern.search(line.text)
         if not match or not _subject_is_a_city(match):
@@ -165,7 +175,7 @@ def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
             if row.team_zone is not None:
                 state.team_zone = row.team_zone
             hit = True
-    if not state.values.get("round_2020") and _ROUND_2020.search(line.text):
+    if "2020 survey" in lowered and not state.values.get("round_2020") and _ROUND_2020.search(line.text):
         state.values["round_2020"] = Sourced(value=2020, line=line.no)
     return hit
 
@@ -342,8 +352,13 @@ def _concepts_named_in(key: str, scheme: str, vocab: Vocabulary) -> list[str]:
     """prefLabels of the concepts of ``scheme`` a label of which occurs in ``key``, in text order."""
     first_at: dict[str, int] = {}
     for label, concept in vocab.by_label.get(scheme, {}).items():
-        match = re.search(rf"(?<!\w){re.escape(label)}(?!\w)", key)
+        match = label in key and _whole_words(label).search(key)
         if match:
             name = concept.pref_label
             first_at[name] = min(first_at.get(name, match.start()), match.start())
     return sorted(first_at, key=first_at.__getitem__)
+
+
+@lru_cache(maxsize=4096)
+def _whole_words(label: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(label)}(?!\w)")
