@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
-from mapper.text import plain
+from mapper.text import CACHED_LENGTH, plain
 from mapper.vocab import Vocabulary
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _BULLET = re.compile(r"^(?:[-*+]\s+)?(?:[•▶✓✔►▪·]\s*)+|^[-*+]\s+")
+_BULLET_STARTS = frozenset("-*+•▶✓✔►▪·")  # the characters a bullet begins with
 _TERMINAL = re.compile(r"""[.!?:]["”')]*\**$""")
 
 
@@ -44,17 +46,26 @@ def to_lines(text: str) -> list[Line]:
         stripped = raw.strip()
         if not stripped:
             continue
-        level = 0
+        body, stripped, bullet, level = _line_parts(stripped) if len(stripped) <= CACHED_LENGTH else _parts(stripped)
+        if body:
+            result.append(Line(number, body, stripped, bullet, level))
+    return result
+
+
+def _parts(stripped: str) -> tuple[str, str, bool, int]:
+    """(text, raw without its marks, bullet, Markdown heading level) of one stripped line."""
+    level = 0
+    if stripped[0] == "#":
         heading = _MD_HEADING.match(stripped)
         if heading:
             level, stripped = len(heading.group(1)), heading.group(2)
-        bullet = bool(_BULLET.match(stripped))
-        if bullet:
-            stripped = _BULLET.sub("", stripped, count=1)
-        body = plain(stripped)
-        if body:
-            result.append(Line(no=number, text=body, raw=stripped, bullet=bullet, md_level=level))
-    return result
+    bullet = stripped[0] in _BULLET_STARTS and bool(_BULLET.match(stripped))
+    if bullet:
+        stripped = _BULLET.sub("", stripped, count=1)
+    return plain(stripped), stripped, bullet, level
+
+
+_line_parts = lru_cache(maxsize=1 << 15)(_parts)
 
 
 def settle_last_line(lines: list[Line], vocab: Vocabulary) -> tuple[list[Line], bool]:

@@ -8,6 +8,7 @@ time; nothing here reads the page.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -78,6 +79,7 @@ def city_shaped(name: str) -> bool:
     return words[0][0].isupper() and any(char.isupper() for char in words[-1])
 
 
+@lru_cache(maxsize=1 << 14)
 def city_key(name: str) -> str:
     """The form under which two printings of one city name compare equal.
 
@@ -88,10 +90,11 @@ def city_key(name: str) -> str:
     return _NOT_ALNUM.sub("", unidecode(text).casefold())
 
 
-def words_key(name: str) -> list[str]:
+@lru_cache(maxsize=1 << 14)
+def words_key(name: str) -> tuple[str, ...]:
     """The words of a name, compared as :func:`city_key` compares names."""
     text = _REGION_SUFFIX.sub("", plain(name).strip())
-    return [word for word in _NOT_ALNUM.split(unidecode(text).casefold()) if word]
+    return tuple(word for word in _NOT_ALNUM.split(unidecode(text).casefold()) if word)
 
 
 def same_place(name_a: str, name_b: str) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from mapper import patterns as p
 from mapper.enumeration import split_enumeration
@@ -29,7 +29,7 @@ from mapper.lines import Line
 from mapper.model import Approach, Item, Section, Sourced, TeamSize
 from mapper.names import city_shaped
 from mapper.state import PageState
-from mapper.text import normalise_label
+from mapper.text import CACHED_LENGTH, normalise_label
 from mapper.vocab import Vocabulary
 
 
@@ -65,13 +65,6 @@ class Sentence:
     value: object = None
     team_zone: bool | None = None  # True: the team paragraph may follow; False: it is past
 
-    @cached_property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(self.key.split("|"))
-
-    def may_match(self, lowered: str) -> bool:
-        """False when the line (in lower case) lacks the row's words: the pattern cannot match."""
-        return any(key in lowered for key in self.keys)
 
 
 SENTENCES: tuple[Sentence, ...] = (
@@ -130,6 +123,10 @@ _TEAM_CUE = _rx(r"innovation work is (?!internal)|dedicated (?:innovation )?team
                r"^(?:situated|based|located|housed|placed)\s+(?:in|within|as|at)\b|^as an independent\b")
 _TEAM_OWNER = _rx(_OWNER, r"innovation work is\b")
 _ROUND_2020 = _rx(r"\b2020 survey\b")
+# The words of every row ("a|b": one of them), and one pattern that finds any of them in a line.
+_ROW_KEYS = tuple((row, frozenset(row.key.split("|"))) for row in SENTENCES)
+_ROW_WORDS = re.compile("|".join(sorted({re.escape(key) for _, keys in _ROW_KEYS for key in keys} | {"2020 survey"},
+                                        key=len, reverse=True)))
 _PARTNERSHIP_SECTIONS = (Section.PARTNERSHIPS, Section.DATA_PARTNERSHIPS)
 
 # Staff figures of the team sentence: "consists of 14 staff", "more than 40 staff members",
@@ -156,13 +153,9 @@ _CUT_UNIT = re.compile(r"\d\s+(?P<partial>[a-z]+)$", re.IGNORECASE)
 
 def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
     """Every fact the template sentences of ``line`` state; True when the line held one."""
-    hit, lowered = False, line.text.lower()
-    for row in SENTENCES:
-        if not row.may_match(lowered):
-            continue
-        match = row.pattern.search(line.text)
-        if not match or not _subject_is_a_city(match):
-            continue
+    hit = False
+    matches, round_2020 = sentence_matches(line.text)
+    for row, match in matches:
         if _READERS[row.read](row, match, line, state, vocab):
             _mention(state, match, line)
             state.markers.add(f"sentence:{row.name}")
@@ -175,9 +168,38 @@ def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
             if row.team_zone is not None:
                 state.team_zone = row.team_zone
             hit = True
-    if "2020 survey" in lowered and not state.values.get("round_2020") and _ROUND_2020.search(line.text):
+    if round_2020 and not state.values.get("round_2020"):
         state.values["round_2020"] = Sourced(value=2020, line=line.no)
     return hit
+
+
+def sentence_matches(text: str) -> tuple[tuple[tuple[Sentence, re.Match[str]], ...], bool]:
+    """The rows of :data:`SENTENCES` whose wording ``text`` prints (with a city-shaped subject
+    where the row has one), and whether it mentions the 2020 survey.
+
+    Depends on the text alone, so short lines (the boilerplate every page repeats) are looked
+    up once per process; the words of all rows are one pattern, so a line that holds none of
+    them (most list answers) costs one search.
+    """
+    return _matches_cached(text) if len(text) <= CACHED_LENGTH else _matches(text)
+
+
+def _matches(text: str) -> tuple[tuple[tuple[Sentence, re.Match[str]], ...], bool]:
+    lowered = text.lower()
+    words = set(_ROW_WORDS.findall(lowered))
+    if not words:
+        return (), False
+    found = []
+    for row, keys in _ROW_KEYS:
+        if not (words & keys or any(key in lowered for key in keys)):
+            continue
+        match = row.pattern.search(text)
+        if match and _subject_is_a_city(match):
+            found.append((row, match))
+    return tuple(found), "2020 survey" in lowered and bool(_ROUND_2020.search(text))
+
+
+_matches_cached = lru_cache(maxsize=1 << 14)(_matches)
 
 
 def _subject_is_a_city(match: re.Match[str]) -> bool:
