@@ -615,9 +615,15 @@ class Links:
             self.best[subject.value] = (subject, match, derived_from)
 
     def add_snapshot(self, snapshot: Snapshot, matches: SnapshotMatches, graph: NamedNode | None, vocab: Vocabulary | None = None) -> None:
-        self.add(city_iri(snapshot, self.base), matches.city, graph)
-        if snapshot.country and matches.country is not None:
-            self.add(country_iri(snapshot.country.value, self.base, vocab), matches.country, graph)
+        country = snapshot.country.value if snapshot.country else None
+        self.add_matches(city_iri(snapshot, self.base), country, matches, graph, vocab)
+
+    def add_matches(self, city: NamedNode, country: str | None, matches: SnapshotMatches, graph: NamedNode | None,
+                    vocab: Vocabulary | None = None) -> None:
+        """The matches of one snapshot, given its city's IRI and its country as printed."""
+        self.add(city, matches.city, graph)
+        if country and matches.country is not None:
+            self.add(country_iri(country, self.base, vocab), matches.country, graph)
 
     def matches(self) -> dict[str, Match]:
         return {iri: match for iri, (_, match, _) in sorted(self.best.items())}

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import fcntl
 import gc
+import io
+import multiprocessing
 import os
 import secrets
 import shutil
@@ -29,9 +31,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import Quad, Store
+from pyoxigraph import Quad, RdfFormat, Store
 
-from server.store.interface import BuildError, NoStore, StoreBackend, StoreError
+from server.store.interface import BuildError, NoStore, QuadStream, StoreBackend, StoreError
 
 BUILDING_PREFIX = ".building-"
 
@@ -55,6 +57,9 @@ class EmbeddedStore(StoreBackend):
     def replace(self, quads: Sequence[Quad]) -> str:
         return write_store(quads, self.path)
 
+    def replace_stream(self, content: QuadStream) -> str:
+        return write_store(content, self.path)
+
 
 # --- writing a version and swapping it in ---------------------------------------------------
 
@@ -64,12 +69,25 @@ def versions_dir(store_dir: Path) -> Path:
     return store_dir.with_name(store_dir.name + ".d")
 
 
-def write_store(quads: Sequence[Quad], store_dir: Path) -> str:
-    """Write ``quads`` as a new version and make ``store_dir`` point to it; returns the build id."""
+def write_store(quads: Sequence[Quad] | QuadStream, store_dir: Path) -> str:
+    """Write ``quads`` (a list, or N-Quads chunks loaded as they come) as a new version and make
+    ``store_dir`` point to it; returns the build id."""
     store_dir = Path(store_dir)
     _check_replaceable(store_dir)
     versions = versions_dir(store_dir)
+    first_build = not versions.exists()
     versions.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write_locked(quads, store_dir, versions)
+    except _Busy:
+        raise
+    except BaseException:
+        if first_build and not store_dir.exists():  # nothing was built here before: leave nothing
+            shutil.rmtree(versions, ignore_errors=True)
+        raise
+
+
+def _write_locked(quads: Sequence[Quad] | QuadStream, store_dir: Path, versions: Path) -> str:
     with _build_lock(versions):
         _remove_litter(store_dir)
         build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
@@ -89,23 +107,84 @@ def write_store(quads: Sequence[Quad], store_dir: Path) -> str:
     return build_id
 
 
-def _write_version(quads: Sequence[Quad], building: Path, final: Path) -> None:
+def _write_version(quads: Sequence[Quad] | QuadStream, building: Path, final: Path) -> None:
     """Load into ``building``, check it reads back whole, then give it its final name."""
     building.mkdir()
-    expected = len(set(quads))
-    _load_quads(building, quads)
+    expected = _load_quads(building, quads)
     _verify(building, expected)
     os.rename(building, final)
     _fsync_dir(final.parent)
 
 
-def _load_quads(path: Path, quads: Sequence[Quad]) -> None:
-    """Bulk-load into a fresh store, flush, and close it (pyoxigraph closes on last reference)."""
+def _load_quads(path: Path, quads: Sequence[Quad] | QuadStream) -> int:
+    """Bulk-load into a fresh store, flush, and close it (pyoxigraph closes on last reference);
+    returns the number of distinct quads it must hold."""
+    if not isinstance(quads, Sequence):
+        return _load_stream(path, quads)
     store = Store(str(path))
     store.bulk_extend(quads)
     store.flush()
     del store
     gc.collect()
+    return len(set(quads))
+
+
+def _load_stream(path: Path, content: QuadStream) -> int:
+    """Load N-Quads chunks with ``bulk_load`` in a child process while ``content`` produces them.
+
+    The loader reads from a pipe, so the store is written while the build is still mapping
+    documents, and the chunks are never all in memory. An exception from ``content`` (or
+    Ctrl-C) stops the loader; its half-written directory is removed by the caller.
+    """
+    # spawned, not forked: a process that has opened stores has native threads a fork would not copy
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    loader = context.Process(target=_bulk_load, args=(str(path), receive), daemon=True)
+    loader.start()
+    receive.close()
+    try:
+        for chunk in content:
+            send.send_bytes(chunk)
+        send.send_bytes(b"")  # the end (processes forked meanwhile hold the pipe open: no EOF)
+    except BaseException:
+        loader.kill()
+        loader.join()
+        raise
+    finally:
+        send.close()
+    loader.join()
+    if loader.exitcode != 0:
+        raise BuildError(f"loading the new store at {path} failed (loader exit status {loader.exitcode})")
+    return content.distinct
+
+
+def _bulk_load(path: str, receive) -> None:
+    """The loader process: ``Store.bulk_load`` of the chunks received, then flush."""
+    store = Store(path)
+    store.bulk_load(input=io.BufferedReader(_Chunks(receive), buffer_size=1 << 20), format=RdfFormat.N_QUADS)
+    store.flush()
+
+
+class _Chunks(io.RawIOBase):
+    """A readable stream over the chunks a pipe brings, up to the empty chunk that ends them."""
+
+    def __init__(self, connection) -> None:
+        self._connection = connection
+        self._chunk = memoryview(b"")
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._chunk and not self._ended:
+            chunk = self._connection.recv_bytes()
+            self._ended = not chunk
+            self._chunk = memoryview(chunk)
+        size = min(len(buffer), len(self._chunk))
+        buffer[:size] = self._chunk[:size]
+        self._chunk = self._chunk[size:]
+        return size
 
 
 def _verify(path: Path, expected: int) -> None:
@@ -139,6 +218,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class _Busy(BuildError):
+    """Another build holds the lock (and may have made the versions directory)."""
+
+
 @contextmanager
 def _build_lock(versions: Path) -> Iterator[None]:
     """One build at a time per store: two would race on the symlink and on the litter sweep."""
@@ -146,7 +229,7 @@ def _build_lock(versions: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BuildError(f"another build of {versions.with_suffix('')} is running") from None
+            raise _Busy(f"another build of {versions.with_suffix('')} is running") from None
         try:
             yield
         finally:
