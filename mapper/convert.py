@@ -41,7 +41,8 @@ _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x0
 def decode_text(data: bytes) -> tuple[str, str]:
     """(text, encoding) of a text file: its BOM's encoding, else UTF-8, else the encoding
     charset-normalizer finds (UTF-16 without a BOM, cp1252, ...). Where legacy code pages tie,
-    cp1252 wins, the web's default for pages that do not say. Binary data is refused."""
+    cp1252 wins (the web's default for pages that do not say), and so it does where it reads the
+    bytes as the detected code page does. Binary data is refused."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -60,9 +61,19 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if best is None:
         raise ConversionError(f"not text: byte 0x{data[first_bad]:02x} at offset {first_bad} is not UTF-8, and no "
                               "other encoding reads it (binary data?)")
-    best = next((match for match in matches if match.encoding == "cp1252" and match.chaos <= best.chaos
-                 and match.coherence >= best.coherence), best)
-    return str(best), best.encoding
+    text = str(best)
+    if best.encoding != "cp1252" and (_as_cp1252(data) == text or any(
+            match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence
+            for match in matches)):
+        return _as_cp1252(data), "cp1252"
+    return text, best.encoding
+
+
+def _as_cp1252(data: bytes) -> str | None:
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
 
 
 # --- HTML -------------------------------------------------------------------------------------

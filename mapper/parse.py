@@ -11,6 +11,7 @@ title) and, for pages whose headings are gone, placing bare list lines by vocabu
 from __future__ import annotations
 
 import hashlib
+import re
 
 from mapper import patterns as p
 from mapper.detect import detect_rendering, require_snapshot
@@ -37,6 +38,7 @@ from mapper.vocab import Vocabulary, default_vocabulary
 
 _LEVELS = {level.value: level for level in SufficiencyLevel}
 _SECTIONS = {section.value: section for section in Section}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Headings after which the page prints sentences, not lists: a bare list line there (or
 # before any heading) belongs to a list whose heading the rendering dropped.
 _LISTLESS = {None, "vision", "funding", "measured"}
@@ -51,6 +53,7 @@ _ABOVE_BODY = {"outcomes", "success-factors"}
 def parse_document(text: str, source: str, vocab: Vocabulary | None = None) -> Snapshot:
     """Parse one snapshot document; raise :class:`UnreadableDocument` if it is not one."""
     vocab = vocab or default_vocabulary()
+    _require_unicode(text, source)
     lines = to_lines(text)
     if not lines:
         raise UnreadableDocument(source, "the document is empty")
@@ -77,6 +80,17 @@ def parse_document(text: str, source: str, vocab: Vocabulary | None = None) -> S
     if not state.spotlight:
         state.spotlight = _bare_spotlight(state.bare, header)
     return _snapshot(text, source, rendering, header, state, stops_mid_line and not state.last_line_whole)
+
+
+def _require_unicode(text: str, source: str) -> None:
+    """A lone surrogate (text decoded with ``surrogateescape``, or cut from UTF-16) is no character."""
+    if text.isascii():
+        return
+    found = _SURROGATE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise UnreadableDocument(source, f"the text holds a lone surrogate (U+{ord(found.group()):04X}), which is "
+                                 "not a character: the file was decoded wrongly", line)
 
 
 # --- the pass --------------------------------------------------------------------------

@@ -422,10 +422,16 @@ class Reconciler:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
         self.vocab = gazetteer.vocab
+        self._countries: dict[str, Match] = {}  # a build names a few dozen countries thousands of times
 
     # countries
 
     def country(self, name: str) -> Match:
+        if name not in self._countries:
+            self._countries[name] = self._country(name)
+        return self._countries[name]
+
+    def _country(self, name: str) -> Match:
         concept = self.vocab.lookup("country", name)
         if concept is None:
             return Match(UNMATCHED, note=f"country {name!r} is not in the country vocabulary")

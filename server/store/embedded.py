@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import fcntl
 import gc
-import io
-import multiprocessing
 import os
 import secrets
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import Quad, RdfFormat, Store
+from pyoxigraph import Quad, Store
 
 from server.store.interface import BuildError, NoStore, QuadStream, StoreBackend, StoreError
 
@@ -133,58 +133,33 @@ def _load_stream(path: Path, content: QuadStream) -> int:
     """Load N-Quads chunks with ``bulk_load`` in a child process while ``content`` produces them.
 
     The loader reads from a pipe, so the store is written while the build is still mapping
-    documents, and the chunks are never all in memory. An exception from ``content`` (or
-    Ctrl-C) stops the loader; its half-written directory is removed by the caller.
+    documents, and the chunks are never all in memory. It is a fresh interpreter (not a fork:
+    a process that has opened stores has native threads a fork would not copy). An exception
+    from ``content`` (or Ctrl-C) stops the loader; the caller removes what it wrote.
     """
-    # spawned, not forked: a process that has opened stores has native threads a fork would not copy
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    loader = context.Process(target=_bulk_load, args=(str(path), receive), daemon=True)
-    loader.start()
-    receive.close()
+    loader = subprocess.Popen([sys.executable, "-c", _LOADER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for chunk in content:
-            send.send_bytes(chunk)
-        send.send_bytes(b"")  # the end (processes forked meanwhile hold the pipe open: no EOF)
+            loader.stdin.write(chunk)
+        loader.stdin.close()
     except BaseException:
         loader.kill()
-        loader.join()
+        loader.wait()
         raise
-    finally:
-        send.close()
-    loader.join()
-    if loader.exitcode != 0:
-        raise BuildError(f"loading the new store at {path} failed (loader exit status {loader.exitcode})")
+    error = loader.stderr.read().decode("utf-8", "replace").strip()
+    if loader.wait() != 0:
+        raise BuildError(f"loading the new store at {path} failed: {error.splitlines()[-1] if error else loader.returncode}")
     return content.distinct
 
 
-def _bulk_load(path: str, receive) -> None:
-    """The loader process: ``Store.bulk_load`` of the chunks received, then flush."""
-    store = Store(path)
-    store.bulk_load(input=io.BufferedReader(_Chunks(receive), buffer_size=1 << 20), format=RdfFormat.N_QUADS)
-    store.flush()
-
-
-class _Chunks(io.RawIOBase):
-    """A readable stream over the chunks a pipe brings, up to the empty chunk that ends them."""
-
-    def __init__(self, connection) -> None:
-        self._connection = connection
-        self._chunk = memoryview(b"")
-        self._ended = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._chunk and not self._ended:
-            chunk = self._connection.recv_bytes()
-            self._ended = not chunk
-            self._chunk = memoryview(chunk)
-        size = min(len(buffer), len(self._chunk))
-        buffer[:size] = self._chunk[:size]
-        self._chunk = self._chunk[size:]
-        return size
+_LOADER = """
+import sys
+from pyoxigraph import RdfFormat, Store
+store = Store(sys.argv[1])
+store.bulk_load(input=sys.stdin.buffer, format=RdfFormat.N_QUADS)
+store.flush()
+"""
 
 
 def _verify(path: Path, expected: int) -> None:
