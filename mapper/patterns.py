@@ -43,7 +43,7 @@ HEADINGS: list[tuple[str, str, re.Pattern[str]]] = [
     ("vision", "vision and approach", _rx(r"^vision and approach to innovation capacity$")),
     ("policy-areas", "policy areas ", _rx(r"^(?:the )?policy areas (?:that )?(?P<city>.+?) (?:is|are) focus(?:ed|ing|es) on:?$")),
     ("policy-areas", "priority policy area", _rx(r"^the top (?:\w+ )?priority policy areas?\b.*:$")),
-    ("roles", "different innovation skill", _rx(r"^(?P<city>.+?) (?:utili[sz]es|uses|employs) (?P<count>\d+) different innovation skills? or roles?\.?$")),
+    ("roles", "different innovation skill", _rx(r"^(?P<city>.+?) (?:utili[sz]es|uses|employs) (?P<count>\d{1,6}) different innovation skills? or roles?\.?$")),
     ("roles", "skills", _rx(r"^(?:staff skills and profiles include|innovation skills (?:or|and) roles):?$")),
     ("terms", "with innovation", _rx(r"^terms (?P<city>.+?) most associates? with innovation:?$")),
     ("terms", "most closely associates innovation", _rx(r"^the city most closely associates innovation(?: capacity)? with the following terms:?$")),
@@ -94,7 +94,7 @@ _heading_cached = lru_cache(maxsize=1 << 14)(_heading)
 CAPTION = _rx(r"^(?:policy areas|innovation roles|[\w\s]+) by number of cities$")
 LEGEND_MARKER = re.compile(r"^\d+\.\s*\d+$")
 CITY_COUNT = _rx(r"^\d+\s+cities$")
-COUNT = re.compile(r"^\d+$")
+COUNT = re.compile(r"^\d{1,6}$")  # numbers are bounded: a 5,000-digit "count" is no count
 DESCRIPTION = _rx(r"^(?:e\.g\.|i\.e\.|this could include|this refers to|example:|for example)")
 
 # Header labels of the web page ("Mayor" on its own line) and the PDF ("Mayor: name").
@@ -104,7 +104,7 @@ LABEL = _rx(
     r"\s*(?::\s*(?P<value>.*))?$"
 )
 POPULATION = re.compile(
-    r"^(?:(?P<millions>\d+(?:[.,]\d+)?)\s*(?:million|m)\b|(?P<count>\d{1,3}(?:[,.\s]\d{3})+|\d+))"
+    r"^(?:(?P<millions>\d{1,4}(?:[.,]\d{1,6})?)\s*(?:million|m)\b|(?P<count>\d{1,3}(?:[,.\s]\d{3}){1,4}|\d{1,12}))"
     r"\s*(?:\((?P<year>\d{4})\))?$",
     re.IGNORECASE,
 )

@@ -131,7 +131,7 @@ _PARTNERSHIP_SECTIONS = (Section.PARTNERSHIPS, Section.DATA_PARTNERSHIPS)
 
 # Staff figures of the team sentence: "consists of 14 staff", "more than 40 staff members",
 # "(6 staff)", "staff of 11", "a team of 5", "3-5 staff", "between 3 and 5 people".
-_NUMBER = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_NUMBER = r"\d[\d,]{0,8}(?![\d,])|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
 _UNITS = ("staff", "people", "persons", "employees", "members", "officials", "civil servants", "FTE")
 _UNIT = r"(?:(?:full[- ]time|permanent|core|dedicated|team)\s+)?(?:staff(?:\s+members)?|people|persons|employees|members|officials|civil servants|FTEs?)\b"
 _MORE = r"(?P<more>more than |over |at least )?"

@@ -22,6 +22,7 @@ from server.store.prefixes import compact_iri, ordered_prefixes, store_prefixes
 from server.store.report import BuildReport, DocumentReport
 
 DEFAULT_INPUT = Path("seeds")
+TABLE_ROWS = 200  # documents a build lists one by one; beyond, only the unread ones
 
 
 # --- build ----------------------------------------------------------------------------------
@@ -59,6 +60,9 @@ def cmd_build(args: argparse.Namespace, console: Console) -> int:
     if args.report is not None:
         write_file(args.report, report.to_json().encode(), "--report")
     console.print(summary_table(report))
+    if len(report.documents) > TABLE_ROWS:
+        console.print(f"(the table shows the {len(report.unread)} unread of {len(report.documents)} documents; "
+                      "--report FILE records every one)", soft_wrap=True)
     console.print(totals_line(report), soft_wrap=True)
     if not report.written:
         return fail(f"{report.reason_not_written}; the store at {args.store} was left as it was", EXIT_NO)
@@ -95,10 +99,12 @@ def _progress() -> Progress:
 
 
 def summary_table(report: BuildReport) -> Table:
+    """One row per document; for a large build (rendering thousands of rows takes longer than
+    reading them), one per unread document."""
     table = Table(title=f"citykg build → {report.store}", title_justify="left")
     for header in ("document", "rendering", "city", "wikidata", "graph", "sections found", "free-text values", "warnings / error"):
         table.add_column(header, overflow="fold", no_wrap=header in ("document", "rendering", "wikidata", "graph"))
-    for doc in report.documents:
+    for doc in report.documents if len(report.documents) <= TABLE_ROWS else report.unread:
         table.add_row(*_summary_row(doc))
     return table
 
