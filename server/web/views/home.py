@@ -1,44 +1,136 @@
 """The ``home`` blueprint: ``/``, what a visitor sees first.
 
-A SPARQL query form posting to ``/sparql``, the cities linking to their pages, the canned-query
-gallery, and links to the dumps, VoID, the context, the ontology and the API description.
+What the data is (source, survey rounds, how many cities, snapshots and people, licence, when
+the store was built), a search box, the map of the cities (the coordinates the build stores
+with each Wikidata match, drawn over the vendored Natural Earth outlines by
+``static/js/map.js``), the cities as a sortable table, four charts of canned-query answers
+(``server.web.charts.HOME_CHARTS``), the canned-query gallery and the ways to get the data.
+The numbers are read once per store version.
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask import Blueprint, Response
 
-from server.sparql.dataset import EXPORT_FORMATS
-from server.store.prefixes import CIK, RDFS, SKOS
-from server.web.context import base_iri, linker, select
+from server.sparql.dataset import CC_BY, EXPORT_FORMATS
+from server.store.backends import backend
+from server.store.prefixes import CIK, DCT, RDFS, SCHEMA, SKOS
+from server.web import charts
+from server.web.context import base_iri, executor, linker, published, select
 from server.web.negotiation import vary_on_accept
 from server.web.render import page
-from server.web.views.queries import state
+from server.web.views.queries import describe_query, run_table, state
 
 bp = Blueprint("home", __name__)
 bp.after_request(vary_on_accept)
 ROUTE_MEDIA: dict[str, list[str]] = {"home.home": ["text/html"]}  # for /openapi.json
+GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
+CACHE_KEY = "web.home"
+CHART_BARS = 12  # bars per home chart; its canned query has them all
 
+# One row per city, as its latest snapshot states it (the canned queries' pattern), with the
+# coordinates of its Wikidata match. DISTINCT, and one row per city kept below: a country
+# with two labels must not list its cities twice.
 CITIES = f"""
-SELECT ?city ?name ?countryName WHERE {{
-  ?city a <{CIK}City> ; <{RDFS}label> ?name .
-  OPTIONAL {{ ?city <{CIK}country> ?country . ?country <{SKOS}prefLabel>|<{RDFS}label> ?countryName }}
-}} ORDER BY ?name"""
-EXAMPLE = "SELECT ?city ?name WHERE {\n  ?city cik:employsRole role:data-scientist ; rdfs:label ?name .\n} ORDER BY ?name"
+SELECT DISTINCT ?city ?name ?countryName ?round ?rounds ?population ?teamSize ?teamSizeMoreThan ?lat ?long WHERE {{
+  {{
+    SELECT ?city (IRI(STRAFTER(MAX(CONCAT(COALESCE(STR(?r), "0000"), " ", STR(?snapshot))), " ")) AS ?g)
+           (COUNT(DISTINCT ?snapshot) AS ?rounds)
+    WHERE {{ GRAPH ?snapshot {{ ?snapshot a <{CIK}Snapshot> ; <{DCT}subject> ?city OPTIONAL {{ ?snapshot <{CIK}surveyRound> ?r }} }} }}
+    GROUP BY ?city
+  }}
+  GRAPH ?g {{
+    ?city a <{CIK}City> ; <{RDFS}label> ?name .
+    OPTIONAL {{ ?g <{CIK}surveyRound> ?round }}
+    OPTIONAL {{ ?city <{CIK}population> ?population }}
+    OPTIONAL {{ ?city <{CIK}teamSize> ?teamSize }}
+    OPTIONAL {{ ?city <{CIK}teamSizeMoreThan> ?teamSizeMoreThan }}
+    OPTIONAL {{ ?city <{CIK}country> ?country }}
+  }}
+  OPTIONAL {{ ?country <{SKOS}prefLabel> ?prefLabel FILTER(LANG(?prefLabel) IN ("", "en")) }}
+  OPTIONAL {{ ?country <{RDFS}label> ?plainLabel }}
+  BIND(COALESCE(?prefLabel, ?plainLabel) AS ?countryName)
+  OPTIONAL {{ ?match <{CIK}reconciles> ?city ; <{GEO}lat> ?lat ; <{GEO}long> ?long }}
+}} ORDER BY LCASE(?name) ?city"""
+STATS = f"""
+SELECT (COUNT(DISTINCT ?snapshot) AS ?snapshots) (GROUP_CONCAT(DISTINCT STR(?round); separator=" ") AS ?rounds)
+WHERE {{ GRAPH ?snapshot {{ ?snapshot a <{CIK}Snapshot> OPTIONAL {{ ?snapshot <{CIK}surveyRound> ?round }} }} }}"""
+PEOPLE = f"SELECT (COUNT(DISTINCT ?person) AS ?n) WHERE {{ ?person a <{SCHEMA}Person> }}"
 
 
 @bp.get("/")
 def home() -> Response:
-    """Home: a SPARQL query editor, the canned-query gallery, the cities, links to exports and VoID."""
+    """Home: the data, the search box, the map, the cities, the charts, the gallery, the downloads."""
+    data = home_data()
+    context = state().context(executor())
+    gallery = [describe_query(q, context) for q in sorted(state().queries.values(), key=lambda q: q.name)]
+    return page("home.html", **data, queries=gallery, tags=sorted({t for q in gallery for t in q["tags"]}),
+                exports=list(EXPORT_FORMATS), base=base_iri(), licence=CC_BY)
+
+
+def home_data() -> dict[str, Any]:
+    """The cities, the numbers and the charts of the current store version (read once)."""
+    cache = published()[1]
+    if CACHE_KEY not in cache:
+        cache[CACHE_KEY] = _read_home_data()
+    return cache[CACHE_KEY]
+
+
+def _read_home_data() -> dict[str, Any]:
     links = linker()
-    cities = [
-        {"name": row["name"]["value"], "href": links.href(row["city"]["value"]),
-         "country": row.get("countryName", {}).get("value", "")}
-        for row in select(CITIES)
-    ]
-    queries = [
-        {"name": q.name, "summary": q.summary, "href": f"/queries/{q.name}"}
-        for q in sorted(state().queries.values(), key=lambda q: q.name)
-    ]
-    return page("home.html", cities=cities, queries=queries, example=EXAMPLE,
-                exports=list(EXPORT_FORMATS), base=base_iri())
+    cities: dict[str, dict[str, Any]] = {}
+    for row in select(CITIES):
+        iri = row["city"]["value"]
+        if iri in cities:
+            continue
+        value = {key: cell["value"] for key, cell in row.items()}
+        team = value.get("teamSize") or (f"more than {value['teamSizeMoreThan']}" if value.get("teamSizeMoreThan") else "")
+        cities[iri] = {
+            "iri": iri, "href": links.href(iri), "name": value["name"], "country": value.get("countryName", ""),
+            "round": value.get("round", ""), "rounds": int(value.get("rounds", "1")),
+            "population": int(value["population"]) if value.get("population", "").isdigit() else None,
+            "team": team, "team_sort": value.get("teamSize") or value.get("teamSizeMoreThan") or "",
+            "lat": _degrees(value.get("lat")), "long": _degrees(value.get("long")),
+        }
+    stats_row = select(STATS)[0]
+    rounds = sorted(set(stats_row.get("rounds", {}).get("value", "").split()))
+    located = [c for c in cities.values() if c["lat"] is not None and c["long"] is not None]
+    home_charts = []
+    for name in charts.HOME_CHARTS:
+        spec = charts.CHARTS[name]
+        _, table = run_table(name, spec.params)
+        data = charts.chart_data(spec, table, links.href, limit=CHART_BARS)
+        if data is not None:
+            home_charts.append({"id": f"chart-{name}", "query": name, "data": data})
+    return {
+        "cities": list(cities.values()),
+        "map_cities": [{"name": c["name"], "country": c["country"], "href": c["href"], "lat": c["lat"], "long": c["long"]}
+                       for c in located],
+        "unmapped": [c for c in cities.values() if c not in located],
+        "stats": {
+            "cities": len(cities),
+            "snapshots": int(stats_row["snapshots"]["value"]),
+            "rounds": rounds,
+            "people": int(select(PEOPLE)[0]["n"]["value"]),
+            "countries": len({c["country"] for c in cities.values() if c["country"]}),
+        },
+        "built": built_at(backend(executor().config.store).version()),
+        "charts": home_charts,
+    }
+
+
+def built_at(version: str) -> str:
+    """``20261129T131736-55931c`` (the embedded store's build id, UTC) as ``2026-11-29 13:17 UTC``;
+    another backend's version id as it is."""
+    match = re.search(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})\d{2}", version)
+    return f"{match[1]}-{match[2]}-{match[3]} {match[4]}:{match[5]} UTC" if match else version
+
+
+def _degrees(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
