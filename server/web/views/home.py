@@ -17,44 +17,20 @@ from flask import Blueprint, Response
 
 from server.sparql.dataset import CC_BY, EXPORT_FORMATS
 from server.store.backends import backend
-from server.store.prefixes import CIK, DCT, RDFS, SCHEMA, SKOS
+from server.store.prefixes import CIK, SCHEMA
 from server.web import charts
 from server.web.context import base_iri, executor, linker, published, select
 from server.web.negotiation import vary_on_accept
 from server.web.render import page
 from server.web.views.queries import describe_query, run_table, state
+from server.web.views.standing import metrics
 
 bp = Blueprint("home", __name__)
 bp.after_request(vary_on_accept)
 ROUTE_MEDIA: dict[str, list[str]] = {"home.home": ["text/html"]}  # for /openapi.json
-GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
 CACHE_KEY = "web.home"
 CHART_BARS = 12  # bars per home chart; its canned query has them all
 
-# One row per city, as its latest snapshot states it (the canned queries' pattern), with the
-# coordinates of its Wikidata match. DISTINCT, and one row per city kept below: a country
-# with two labels must not list its cities twice.
-CITIES = f"""
-SELECT DISTINCT ?city ?name ?countryName ?round ?rounds ?population ?teamSize ?teamSizeMoreThan ?lat ?long WHERE {{
-  {{
-    SELECT ?city (IRI(STRAFTER(MAX(CONCAT(COALESCE(STR(?r), "0000"), " ", STR(?snapshot))), " ")) AS ?g)
-           (COUNT(DISTINCT ?snapshot) AS ?rounds)
-    WHERE {{ GRAPH ?snapshot {{ ?snapshot a <{CIK}Snapshot> ; <{DCT}subject> ?city OPTIONAL {{ ?snapshot <{CIK}surveyRound> ?r }} }} }}
-    GROUP BY ?city
-  }}
-  GRAPH ?g {{
-    ?city a <{CIK}City> ; <{RDFS}label> ?name .
-    OPTIONAL {{ ?g <{CIK}surveyRound> ?round }}
-    OPTIONAL {{ ?city <{CIK}population> ?population }}
-    OPTIONAL {{ ?city <{CIK}teamSize> ?teamSize }}
-    OPTIONAL {{ ?city <{CIK}teamSizeMoreThan> ?teamSizeMoreThan }}
-    OPTIONAL {{ ?city <{CIK}country> ?country }}
-  }}
-  OPTIONAL {{ ?country <{SKOS}prefLabel> ?prefLabel FILTER(LANG(?prefLabel) IN ("", "en")) }}
-  OPTIONAL {{ ?country <{RDFS}label> ?plainLabel }}
-  BIND(COALESCE(?prefLabel, ?plainLabel) AS ?countryName)
-  OPTIONAL {{ ?match <{CIK}reconciles> ?city ; <{GEO}lat> ?lat ; <{GEO}long> ?long }}
-}} ORDER BY LCASE(?name) ?city"""
 STATS = f"""
 SELECT (COUNT(DISTINCT ?snapshot) AS ?snapshots) (GROUP_CONCAT(DISTINCT STR(?round); separator=" ") AS ?rounds)
 WHERE {{ GRAPH ?snapshot {{ ?snapshot a <{CIK}Snapshot> OPTIONAL {{ ?snapshot <{CIK}surveyRound> ?round }} }} }}"""
@@ -81,23 +57,9 @@ def home_data() -> dict[str, Any]:
 
 def _read_home_data() -> dict[str, Any]:
     links = linker()
-    cities: dict[str, dict[str, Any]] = {}
-    for row in select(CITIES):
-        iri = row["city"]["value"]
-        if iri in cities:
-            continue
-        value = {key: cell["value"] for key, cell in row.items()}
-        team = value.get("teamSize") or (f"more than {value['teamSizeMoreThan']}" if value.get("teamSizeMoreThan") else "")
-        cities[iri] = {
-            "iri": iri, "href": links.href(iri), "name": value["name"], "country": value.get("countryName", ""),
-            "round": value.get("round", ""), "rounds": int(value.get("rounds", "1")),
-            "population": int(value["population"]) if value.get("population", "").isdigit() else None,
-            "team": team, "team_sort": value.get("teamSize") or value.get("teamSizeMoreThan") or "",
-            "lat": _degrees(value.get("lat")), "long": _degrees(value.get("long")),
-        }
+    cities = metrics()
     stats_row = select(STATS)[0]
-    rounds = sorted(set(stats_row.get("rounds", {}).get("value", "").split()))
-    located = [c for c in cities.values() if c["lat"] is not None and c["long"] is not None]
+    located = [c for c in cities if c["lat"] is not None and c["long"] is not None]
     home_charts = []
     for name in charts.HOME_CHARTS:
         spec = charts.CHARTS[name]
@@ -106,16 +68,16 @@ def _read_home_data() -> dict[str, Any]:
         if data is not None:
             home_charts.append({"id": f"chart-{name}", "query": name, "data": data})
     return {
-        "cities": list(cities.values()),
+        "cities": cities,
         "map_cities": [{"name": c["name"], "country": c["country"], "href": c["href"], "lat": c["lat"], "long": c["long"]}
                        for c in located],
-        "unmapped": [c for c in cities.values() if c not in located],
+        "unmapped": [c for c in cities if c not in located],
         "stats": {
             "cities": len(cities),
             "snapshots": int(stats_row["snapshots"]["value"]),
-            "rounds": rounds,
+            "rounds": sorted(set(stats_row.get("rounds", {}).get("value", "").split())),
             "people": int(select(PEOPLE)[0]["n"]["value"]),
-            "countries": len({c["country"] for c in cities.values() if c["country"]}),
+            "countries": len({c["country"] for c in cities if c["country"]}),
         },
         "built": built_at(backend(executor().config.store).version()),
         "charts": home_charts,
@@ -127,10 +89,3 @@ def built_at(version: str) -> str:
     another backend's version id as it is."""
     match = re.search(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})\d{2}", version)
     return f"{match[1]}-{match[2]}-{match[3]} {match[4]}:{match[5]} UTC" if match else version
-
-
-def _degrees(text: str | None) -> float | None:
-    try:
-        return float(text) if text is not None else None
-    except ValueError:
-        return None

@@ -1,7 +1,8 @@
 """Where a city stands among all the cities: what its page and the compare page add to its profile.
 
-- ``metrics()``: per city (its latest snapshot), the roles it names, the funding sources it
-  names and its innovation team size; read once per store version.
+- ``metrics()``: every city as its latest snapshot states it (name, country, population, the
+  roles and funding sources it names, its team size, its coordinates); read once per store
+  version, also for the home page's table and map.
 - ``standing(iri)``: for each metric, a sentence ("7 roles: the most of 5 cities") and a chart
   of the cities around it, the city highlighted.
 - ``peers(iri)``: the most similar cities, from the ``peer-cities`` canned query.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
-from server.store.prefixes import CIK, DCT, RDFS
+from server.store.prefixes import CIK, DCT, RDFS, SKOS
 from server.web import charts
 from server.web.context import linker, published, select
 from server.web.views.queries import run_table
@@ -23,22 +24,36 @@ CACHE_KEY = "web.metrics"
 WINDOW = 15  # at most this many cities in a standing chart: the city and its neighbours in the ranking
 PEERS = 3
 
-METRICS_QUERY = f"""
-SELECT ?city ?name (COUNT(DISTINCT ?role) AS ?roles) (COUNT(DISTINCT ?source) AS ?sources)
-       (SAMPLE(?size) AS ?teamSize) (SAMPLE(?moreThan) AS ?teamSizeMoreThan) WHERE {{
+GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
+# One row per city as its latest snapshot states it (the canned queries' pattern), with the
+# coordinates of its Wikidata match: what the home page lists and maps, and what the cities
+# are ranked by. Grouped by city, so a country with two labels cannot list a city twice.
+CITIES = f"""
+SELECT ?city (SAMPLE(?label) AS ?name) (SAMPLE(?countryLabel) AS ?countryName) (SAMPLE(?surveyRound) AS ?round)
+       (SAMPLE(?snapshots) AS ?rounds) (SAMPLE(?people) AS ?population) (SAMPLE(?size) AS ?teamSize)
+       (SAMPLE(?moreThan) AS ?teamSizeMoreThan) (SAMPLE(?latitude) AS ?lat) (SAMPLE(?longitude) AS ?long)
+       (COUNT(DISTINCT ?role) AS ?roles) (COUNT(DISTINCT ?source) AS ?sources) WHERE {{
   {{
     SELECT ?city (IRI(STRAFTER(MAX(CONCAT(COALESCE(STR(?r), "0000"), " ", STR(?snapshot))), " ")) AS ?g)
+           (COUNT(DISTINCT ?snapshot) AS ?snapshots)
     WHERE {{ GRAPH ?snapshot {{ ?snapshot a <{CIK}Snapshot> ; <{DCT}subject> ?city OPTIONAL {{ ?snapshot <{CIK}surveyRound> ?r }} }} }}
     GROUP BY ?city
   }}
   GRAPH ?g {{
-    ?city a <{CIK}City> ; <{RDFS}label> ?name .
-    OPTIONAL {{ ?city <{CIK}employsRole> ?role }}
-    OPTIONAL {{ ?city <{CIK}fundedBy> ?source }}
+    ?city a <{CIK}City> ; <{RDFS}label> ?label .
+    OPTIONAL {{ ?g <{CIK}surveyRound> ?surveyRound }}
+    OPTIONAL {{ ?city <{CIK}population> ?people }}
     OPTIONAL {{ ?city <{CIK}teamSize> ?size }}
     OPTIONAL {{ ?city <{CIK}teamSizeMoreThan> ?moreThan }}
+    OPTIONAL {{ ?city <{CIK}country> ?country }}
+    OPTIONAL {{ ?city <{CIK}employsRole> ?role }}
+    OPTIONAL {{ ?city <{CIK}fundedBy> ?source }}
   }}
-}} GROUP BY ?city ?name"""
+  OPTIONAL {{ ?country <{SKOS}prefLabel> ?prefLabel FILTER(LANG(?prefLabel) IN ("", "en")) }}
+  OPTIONAL {{ ?country <{RDFS}label> ?plainLabel }}
+  BIND(COALESCE(?prefLabel, ?plainLabel) AS ?countryLabel)
+  OPTIONAL {{ ?match <{CIK}reconciles> ?city ; <{GEO}lat> ?latitude ; <{GEO}long> ?longitude }}
+}} GROUP BY ?city"""
 
 
 @dataclass(frozen=True)
@@ -59,23 +74,37 @@ METRICS = (
 
 
 def metrics() -> list[dict[str, Any]]:
-    """One row per city: iri, name, href, roles, sources, team (None when not stated) and
-    team_more_than (the page says "more than N"); read once per store version."""
+    """One row per city, by name: iri, name, href, country, round, rounds (how many snapshots),
+    population, roles, sources, team (None when not stated) and team_more_than (the page says
+    "more than N"), lat and long (None when not located); read once per store version."""
     cache = published()[1]
     if CACHE_KEY not in cache:
         links = linker()
         rows = []
-        for row in select(METRICS_QUERY):
+        for row in select(CITIES):
             value = {key: cell["value"] for key, cell in row.items()}
             team = value.get("teamSize") or value.get("teamSizeMoreThan")
             rows.append({
                 "iri": value["city"], "name": value["name"], "href": links.href(value["city"]),
-                "roles": int(value["roles"]), "sources": int(value["sources"]),
-                "team": int(team) if team and team.isdigit() else None,
+                "country": value.get("countryName", ""), "round": value.get("round", ""),
+                "rounds": int(value.get("rounds", "1")), "population": _integer(value.get("population")),
+                "roles": int(value["roles"]), "sources": int(value["sources"]), "team": _integer(team),
                 "team_more_than": "teamSize" not in value and "teamSizeMoreThan" in value,
+                "lat": _degrees(value.get("lat")), "long": _degrees(value.get("long")),
             })
-        cache[CACHE_KEY] = sorted(rows, key=lambda r: r["name"].casefold())
+        cache[CACHE_KEY] = sorted(rows, key=lambda r: (r["name"].casefold(), r["iri"]))
     return cache[CACHE_KEY]
+
+
+def _integer(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def _degrees(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def standing(iri: str) -> list[dict[str, Any]]:
