@@ -25,8 +25,8 @@ window.citykgCharts = (function () {
   Chart.defaults.font.size = 13;
   Chart.defaults.color = "#1f2328";
 
-  function shorten(label) {
-    return label.length > LABEL_LIMIT ? label.slice(0, LABEL_LIMIT - 1) + "…" : label;
+  function shorten(label, limit) {
+    return label.length > limit ? label.slice(0, limit - 1) + "…" : label;
   }
 
   function colours(series, data) {
@@ -80,7 +80,10 @@ window.citykgCharts = (function () {
               // a label may carry the tone of a mark (the city's own rating of the area), darkened for text
               color: data.marks ? (context) => TEXT_TONES[data.marks.tones[context.index]] || "#1f2328" : "#1f2328",
               font: data.marks ? { weight: "600" } : undefined,
-              callback: (value) => shorten(data.labels[value]),
+              // a phone-width chart keeps room for its bars: shorter labels (the tooltip has them whole)
+              callback: function (value) {
+                return shorten(data.labels[value], this.chart.width < 520 ? Math.max(12, Math.floor(this.chart.width / 23)) : LABEL_LIMIT);
+              },
             },
             grid: { display: false },
           },
