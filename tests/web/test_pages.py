@@ -368,6 +368,9 @@ def test_errors_are_pages_for_browsers_and_json_for_api_clients(client: FlaskCli
     assert '<p class="status">404</p>' in page and "no canned query &#39;no-such-query&#39;" in page
     body = client.get("/queries/no-such-query", headers=JSON)
     assert body.status_code == 404 and body.get_json()["status"] == 404
+    unservable = client.get("/queries/roles", query_string={"format": "xml"}, headers=BROWSER)
+    assert unservable.status_code == 406 and '<p class="status">406</p>' in unservable.get_data(as_text=True)
+    assert client.get("/queries/roles", query_string={"format": "xml"}).get_json()["status"] == 406
     with web_app.test_request_context("/queries/roles", headers=BROWSER):
         timeout = queries_view.error_response(QueryTimeout("the query ran longer than 2 s and was stopped"), "html")
     assert timeout.status_code == 504 and "The query took too long" in timeout.get_data(as_text=True)

@@ -105,7 +105,7 @@ def state() -> CannedState:
 @bp.get("/queries")
 @bp.get("/queries.<suffix>")
 def catalogue(suffix: str | None = None) -> Response:
-    fmt = "json"
+    fmt = error_format()
     try:
         fmt = choose_format(suffix, CATALOGUE_FORMATS)
         context = state().context(executor())
@@ -146,7 +146,7 @@ def describe_query(query: CannedQuery, context: Context) -> dict[str, Any]:
 @bp.get("/queries/<name>")
 def run(name: str) -> Response:
     stem, dot, suffix = name.partition(".")
-    fmt = "json"
+    fmt = error_format()
     try:
         fmt = choose_format(suffix if dot else None, RUN_FORMATS)
         query = state().queries.get(stem)
@@ -343,6 +343,12 @@ def choose_format(suffix: str | None, formats: Mapping[str, str]) -> str:
     if chosen is None:
         raise UnsupportedFormat(f"none of the media types in Accept can be served here (available: {', '.join(formats.values())})")
     return chosen
+
+
+def error_format() -> str:
+    """How to say an error that comes before a format is chosen (an unknown suffix, an
+    unservable ``?format=``): a page for a browser, else JSON."""
+    return "html" if accepted(request.accept_mimetypes, [("application/json", "json"), ("text/html", "html")]) == "html" else "json"
 
 
 def error_response(exc: Exception, fmt: str) -> Response:
