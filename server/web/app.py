@@ -33,7 +33,6 @@ from server.sparql.executor import (
 )
 from server.sparql.request import DEFAULT_MAX_ROWS, SparqlError
 from server.store.backends import backend
-from server.web import render
 from server.web.context import EXECUTOR, publish
 from server.web.views import compare, dataset, editor, home, openapi, queries, resources, search, sparql
 
@@ -84,7 +83,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         close_app(app)
         raise
     try:
-        render.init_app(app)  # helpers every template may call
         app.register_blueprint(sparql.bp)  # /sparql
         queries.init_app(app)  # /queries, /queries/<name>
         app.register_blueprint(openapi.bp)  # /openapi.json

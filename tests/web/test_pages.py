@@ -285,6 +285,7 @@ def test_compare_as_json(client: FlaskClient) -> None:
 def test_compare_refuses_what_it_cannot_compare(client: FlaskClient, cities: str, status: int, message: str) -> None:
     page = html(client, "/compare", status, query_string={"cities": cities})
     assert message.replace("'", "&#39;") in page and '<select id="city-1" name="cities"' in page  # the form, to try again
+    assert page.count('<option value="medellin" selected>') == (cities.startswith("medellin"))  # what was right stays chosen
     body = client.get("/compare", query_string={"cities": cities}, headers=JSON)
     assert body.status_code == status and message in body.get_json()["error"] and body.get_json()["parameter"] == "cities"
 

@@ -49,7 +49,8 @@ def compare() -> Response:
     except CannedQueryError as exc:
         if offer.name == "json":
             return _json_error(exc)
-        response = page("compare.html", options=list(known.values()), chosen=[], cities=[], error=exc.message)
+        kept = [iri for iri in dict.fromkeys(_iri(name) for name in names) if iri in known]  # keep what was right
+        response = page("compare.html", options=list(known.values()), chosen=kept, cities=[], error=exc.message)
         response.status_code = exc.http_status
         return response
     cities = [city_view(iri) for iri in iris]
@@ -66,7 +67,7 @@ def resolve(names: list[str], known: dict[str, dict[str, Any]]) -> list[str]:
     city_ns = base_iri() + "city/"
     iris = []
     for name in names:
-        iri = city_ns + name[len("city:"):] if name.startswith("city:") else name if "/" in name else city_ns + name
+        iri = _iri(name)
         if iri not in known:
             choices = ", ".join(iri.removeprefix(city_ns) for iri in known)
             raise UnknownQuery(f"no city {name!r}; the cities are: {choices}", "cities")
@@ -76,6 +77,12 @@ def resolve(names: list[str], known: dict[str, dict[str, Any]]) -> list[str]:
     if not MIN_CITIES <= len(iris) <= MAX_CITIES:
         raise CannedQueryError(f"compare {MIN_CITIES} or {MAX_CITIES} cities, not {len(iris)}", "cities")
     return iris
+
+
+def _iri(name: str) -> str:
+    """``medellin``, ``city:medellin`` or an IRI, as the city's IRI."""
+    city_ns = base_iri() + "city/"
+    return city_ns + name.removeprefix("city:") if name.startswith("city:") or "/" not in name else name
 
 
 def city_view(iri: str) -> dict[str, Any]:

@@ -55,7 +55,6 @@ from server.sparql.request import SparqlError, UnsupportedFormat
 from server.sparql.tables import Table, as_csv, as_json, plain, table_from_results, text
 from server.store.backends import backend
 from server.store.interface import StoreError
-from server.store.prefixes import ordered_prefixes
 from server.web import charts
 from server.web.context import executor, linker
 from server.web.negotiation import accepted
