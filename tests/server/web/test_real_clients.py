@@ -54,6 +54,9 @@ QUERIES = {
     "DESCRIBE": f"DESCRIBE <{PAULA}>",
 }
 DATA_SCIENTISTS = ["Lima", "Medellin", "Mexico City"]
+# rdflib's own parsers (which SPARQLWrapper calls) warn about their ConjunctiveGraph internals
+pytestmark = pytest.mark.filterwarnings("ignore:.*ConjunctiveGraph.*:DeprecationWarning",
+                                        "ignore:Dataset.default_context.*:DeprecationWarning")
 RETURN_FORMATS = {"JSON": JSON, "XML": XML, "CSV": CSV, "TSV": TSV, "N3": N3, "TURTLE": TURTLE, "RDFXML": RDFXML,
                   "JSONLD": JSONLD, "default": None}
 
