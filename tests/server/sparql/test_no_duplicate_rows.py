@@ -102,7 +102,7 @@ def listing(run, query: str, substitutions: dict[str, str] | None = None) -> lis
 def test_the_home_page_lists_each_city_once_with_one_country(run) -> None:
     rows = listing(run, home.CITIES)
     cities = [row["city"]["value"] for row in rows]
-    assert len(cities) == len(set(cities)) >= 9
+    assert len(cities) == len(set(cities)) >= 8  # 5 seeds, 3 pages (Medellin twice), and the fixtures
     by_city = {row["city"]["value"]: row for row in rows}
     medellin = by_city[DEFAULT_BASE + "city/medellin"]
     assert (medellin["name"]["value"], medellin["countryName"]["value"]) == ("Medellin", "Colombia")
