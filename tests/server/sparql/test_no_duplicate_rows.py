@@ -4,8 +4,8 @@ resource pages' lookups, over a store where duplicates would show.
 Duplicates come from the union default graph (Oxigraph gives a triple once per graph holding
 it: a city's label is in each of its snapshot graphs) and from a value with two labels (a
 country's skos:prefLabel and rdfs:label). The store holds the seeds, the hand-written pages of
-tests/pages, a second survey round of Medellin (two graphs about one city) and, when
-../shared/fixtures is beside the checkout (as in CI), the 34 fixture pages.
+tests/pages, a second survey round of Medellin (two graphs about one city) and the 34 fixture
+pages (tests/mapper/fixtures/pages, copied from ../shared/fixtures).
 
 Every canned query runs with its example, and again with every allowed value of each
 enumerated parameter; the federated ones (SERVICE) are left to test_federation.py.
@@ -31,7 +31,7 @@ from server.web.views import home, resources
 from tests.conftest import REPO, SEEDS
 from tests.server.web.test_rounds import medellin_2020
 
-FIXTURE_PAGES = REPO.parent / "shared" / "fixtures" / "pages"
+FIXTURE_PAGES = REPO / "tests" / "mapper" / "fixtures" / "pages"
 QUERIES = {name: q for name, q in load_queries().items() if "SERVICE" not in q.text.upper()}
 
 
@@ -40,10 +40,9 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     docs = tmp_path_factory.mktemp("listing-docs")
     seed = (SEEDS / "000_25ed298be2eb3bc2.txt").read_text(encoding="utf-8")
     (docs / "medellin-2020.txt").write_text(medellin_2020(seed), encoding="utf-8")
-    inputs = [SEEDS, REPO / "tests" / "pages", docs] + ([FIXTURE_PAGES] if FIXTURE_PAGES.is_dir() else [])
     store = tmp_path_factory.mktemp("listing-store") / "store"
-    report = build_store(inputs, store)
-    assert report.written and report.totals.read >= 9, report.reason_not_written
+    report = build_store([SEEDS, REPO / "tests" / "pages", docs, FIXTURE_PAGES], store)
+    assert report.written and report.totals.read >= 40, report.reason_not_written
     return store
 
 
@@ -102,7 +101,7 @@ def listing(run, query: str, substitutions: dict[str, str] | None = None) -> lis
 def test_the_home_page_lists_each_city_once_with_one_country(run) -> None:
     rows = listing(run, home.CITIES)
     cities = [row["city"]["value"] for row in rows]
-    assert len(cities) == len(set(cities)) >= 8  # 5 seeds, 3 pages (Medellin twice), and the fixtures
+    assert len(cities) == len(set(cities)) >= 40  # 5 seeds, 3 pages, the fixtures; Medellin in two rounds
     by_city = {row["city"]["value"]: row for row in rows}
     medellin = by_city[DEFAULT_BASE + "city/medellin"]
     assert (medellin["name"]["value"], medellin["countryName"]["value"]) == ("Medellin", "Colombia")
