@@ -19,7 +19,7 @@ from server.sparql.canned import CannedQueryError, UnknownQuery
 from server.sparql.request import SparqlError
 from server.web import charts, describe
 from server.web.context import base_iri, construct, linker, select
-from server.web.negotiation import Offer, negotiate, vary_on_accept
+from server.web.negotiation import HTML, Offer, negotiate, vary_on_accept
 from server.web.render import page
 from server.web.views.resources import SNAPSHOT_DESCRIBE, SNAPSHOTS_OF, snapshot_order
 from server.web.views.standing import METRICS, metrics
@@ -33,7 +33,7 @@ ROUTE_QUERY_PARAMS: dict[str, list[dict[str, Any]]] = {
          "description": "two or three cities, comma-separated: ids (`medellin`), prefixed names (`city:lima`) or IRIs"},
     ],
 }
-OFFERS = (Offer("html", "text/html", ("application/xhtml+xml",)), Offer("json", "application/json"))
+OFFERS = (HTML, Offer("json", "application/json"))
 MIN_CITIES, MAX_CITIES = 2, 3
 
 

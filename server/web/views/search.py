@@ -20,7 +20,7 @@ from unidecode import unidecode
 from server.sparql.canned import CannedQueryError
 from server.store.prefixes import CIK, RDFS, SCHEMA, SKOS
 from server.web.context import linker, published, select
-from server.web.negotiation import Offer, negotiate, vary_on_accept
+from server.web.negotiation import HTML, Offer, negotiate, vary_on_accept
 from server.web.render import page
 
 bp = Blueprint("search", __name__)
@@ -34,7 +34,7 @@ ROUTE_QUERY_PARAMS: dict[str, list[dict[str, Any]]] = {
          "description": "at most this many results of each kind (default 25)"},
     ],
 }
-OFFERS = (Offer("html", "text/html", ("application/xhtml+xml",)), Offer("json", "application/json"))
+OFFERS = (HTML, Offer("json", "application/json"))
 KINDS = ("city", "person", "concept")
 MAX_QUERY = 200
 DEFAULT_LIMIT = 25
