@@ -80,12 +80,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def oxigraph_serve(location: Path, *options: str) -> Iterator[str]:
-    """``oxigraph serve --location DIR --bind 127.0.0.1:PORT OPTIONS``; yields its base URL
-    (routes ``/query``, ``/update``, ``/store``) once it answers, and stops it afterwards."""
+def oxigraph_serve(location: Path | None, *options: str) -> Iterator[str]:
+    """``oxigraph serve [--location DIR] --bind 127.0.0.1:PORT OPTIONS`` (in memory without a
+    location); yields its base URL (routes ``/query``, ``/update``, ``/store``) once it
+    answers, and stops it afterwards."""
     port = free_port()
+    where = ["--location", str(location)] if location is not None else []
     process = subprocess.Popen(
-        [oxigraph_binary(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", *options],
+        [oxigraph_binary(), "serve", *where, "--bind", f"127.0.0.1:{port}", *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     url = f"http://127.0.0.1:{port}"
