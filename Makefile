@@ -9,7 +9,7 @@ STORE  ?= var/store
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run build test install vendor clean distclean
+.PHONY: run build test install vendor bench clean distclean
 
 run: build
 	$(BIN)/citykg serve --store $(STORE) --host $(HOST) --port $(PORT)
@@ -31,6 +31,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# Benchmarks against the peers (bench/README.md); wrk is a Debian package.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk"; exit 2; }
+	for s in parse build http scale; do $(BIN)/python -m bench.$$s || exit 1; done
 
 # Refresh server/web/static/vendor/ from its package-lock.json (needs npm; see vendor/README.md).
 vendor:
