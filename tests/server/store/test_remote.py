@@ -401,3 +401,18 @@ def _void_subsets(client) -> int:
     void = json.loads(client.get("/.well-known/void", headers={"Accept": "application/ld+json"}).data)
     nodes = void if isinstance(void, list) else void.get("@graph", [void])
     return sum(len(node.get("http://rdfs.org/ns/void#subset", [])) for node in nodes)
+
+
+def test_a_remote_store_makes_its_own_service_calls(remote_seed_store: RemoteStore, seed_store: Path) -> None:
+    """citykg's Wikidata proxy listens on this host's 127.0.0.1, out of a remote store's reach:
+    over a remote store no proxy starts and SERVICE IRIs are sent as written (allowlist still checked)."""
+    config = {"CITYKG_WORKERS": 1, "CITYKG_WIKIDATA_ENDPOINT": "https://query.wikidata.org/sparql"}
+    remote, embedded = (create_app({**config, "CITYKG_STORE": store}) for store in (remote_seed_store, str(seed_store)))
+    try:
+        assert remote.extensions["citykg.wikidata_proxy"] is None
+        assert remote.extensions["citykg.executor"].config.service_rewrites == ()
+        assert "https://query.wikidata.org/sparql" in remote.extensions["citykg.executor"].config.service_allowlist
+        assert embedded.extensions["citykg.wikidata_proxy"] is not None  # the embedded store keeps its proxy
+    finally:
+        close_app(remote)
+        close_app(embedded)
