@@ -8,6 +8,7 @@ The endpoint, linked-data and canned-query suites also run against ``oxigraph se
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -100,8 +101,7 @@ def test_a_build_holds_what_the_embedded_build_holds_and_a_rebuild_adds_nothing(
 def test_snapshots_gone_from_the_source_are_deleted_and_other_graphs_kept(oxigraph: str, drop_by: str) -> None:
     store = RemoteStore.at(oxigraph)
     if drop_by == "graph-store":
-        store = RemoteStore.at(oxigraph, update_url=None)
-        object.__setattr__(store, "update_url", None)  # no update endpoint: one DELETE per graph
+        store = dataclasses.replace(store, update_url=None)  # no update endpoint: one DELETE per graph
     put_graph(oxigraph, FOREIGN, '<http://example.org/x> <http://example.org/p> "not citykg\'s" .')
     build_store([SEEDS], store)
     build_store([MEDELLIN], store)
