@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from server.sparql.canned import CannedQuery, Context, expand_iri
 from server.sparql.catalogue import JSON_TYPES, default_value
-from server.sparql.formats import FORMATS
+from server.sparql.formats import ALL_NAMES, FORMATS
 from server.sparql.request import (
     BadRequest,
     QueryTimeout,
@@ -109,7 +109,7 @@ def _sparql_path() -> dict[str, Any]:
          "style": "form", "explode": True, "description": "the default graph (repeatable); default: the union of all graphs"},
         {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string", "format": "iri"}},
          "style": "form", "explode": True, "description": "a named graph (repeatable)"},
-        {"name": "format", "in": "query", "schema": {"type": "string", "enum": [f.name for f in FORMATS]},
+        {"name": "format", "in": "query", "schema": {"type": "string", "enum": list(ALL_NAMES)},
          "description": "the result format, overriding Accept"},
         {"name": "timeout", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0},
          "description": "seconds; may lower the endpoint's limit, never raise it"},
