@@ -378,5 +378,5 @@ def test_errors_are_pages_for_browsers_and_json_for_api_clients(client: FlaskCli
 
 
 def test_built_at_reads_the_build_id() -> None:
-    assert built_at("20261129T131736-55931c") == "2026-11-29 13:17 UTC"
-    assert built_at("legacy") == "legacy"
+    assert built_at("/srv/citykg/var/store.d/20261129T131736-55931c") == "2026-11-29 13:17 UTC"
+    assert built_at("http://10.0.0.5:7878/query@593201") == ""  # a remote store: no build time, no URL shown

@@ -11,6 +11,7 @@ The numbers are read once per store version.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response
@@ -85,7 +86,8 @@ def _read_home_data() -> dict[str, Any]:
 
 
 def built_at(version: str) -> str:
-    """``20261129T131736-55931c`` (the embedded store's build id, UTC) as ``2026-11-29 13:17 UTC``;
-    another backend's version id as it is."""
-    match = re.search(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})\d{2}", version)
-    return f"{match[1]}-{match[2]}-{match[3]} {match[4]}:{match[5]} UTC" if match else version
+    """The embedded store's version (its directory, ``…/store.d/20261129T131736-55931c``: the build
+    id, UTC) as ``2026-11-29 13:17 UTC``; "" for another backend's (a remote store's is its URL
+    and a time window: neither a build time nor for the public page)."""
+    match = re.match(r"^(?:legacy-)?(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})\d{2}-", Path(version).name)
+    return f"{match[1]}-{match[2]}-{match[3]} {match[4]}:{match[5]} UTC" if match else ""

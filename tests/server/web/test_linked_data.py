@@ -247,7 +247,7 @@ def store_quads(store: Path) -> list[Quad]:
     ("nquads", RdfFormat.N_QUADS, True),
     ("jsonld", RdfFormat.JSON_LD, False),
 ])
-def test_every_export_round_trips_to_the_store(client: FlaskClient, seed_store: Path, canonical, run_cli,
+def test_every_export_round_trips_to_the_store(client: FlaskClient, seed_store: Path, served_store, canonical, run_cli,
                                                fmt: str, rdf_format: RdfFormat, graphs: bool) -> None:
     response = client.get("/export", query_string={"format": fmt})
     assert response.status_code == 200
@@ -257,7 +257,8 @@ def test_every_export_round_trips_to_the_store(client: FlaskClient, seed_store: 
     else:
         expected = canonical(Quad(t.subject, t.predicate, t.object) for t in union_triples(open_store(seed_store)))
     assert canonical(parse(response.data, format=rdf_format)) == expected
-    cli = run_cli("export", "--format", fmt, "--store", seed_store)
+    where = ["--store", served_store] if isinstance(served_store, str) else ["--store-url", served_store.location]
+    cli = run_cli("export", "--format", fmt, *where)
     assert cli.code == 0 and cli.out.encode() == response.data  # one implementation
 
 
