@@ -32,9 +32,8 @@ from server.sparql.executor import (
 )
 from server.sparql.request import DEFAULT_MAX_ROWS, SparqlError
 from server.store.backends import backend
-from server.web import render
 from server.web.context import EXECUTOR, publish
-from server.web.views import dataset, home, openapi, queries, resources, sparql
+from server.web.views import compare, dataset, editor, home, openapi, queries, resources, search, sparql
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +84,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         close_app(app)
         raise
     try:
-        render.init_app(app)  # helpers every template may call
         app.register_blueprint(sparql.bp)  # /sparql
         queries.init_app(app)  # /queries, /queries/<name>
         app.register_blueprint(openapi.bp)  # /openapi.json
         app.register_blueprint(resources.bp)  # /city/<id>…, /ontology
         app.register_blueprint(dataset.bp)  # /export, /.well-known/void, /context.jsonld
         app.register_blueprint(home.bp)  # /
+        app.register_blueprint(search.bp)  # /search
+        app.register_blueprint(compare.bp)  # /compare
+        app.register_blueprint(editor.bp)  # /prefixes.json (the editor page itself is /sparql for browsers)
     except BaseException:
         close_app(app)  # no orphaned workers when a blueprint cannot load (e.g. a bad .rq file)
         raise

@@ -27,15 +27,16 @@ from server.sparql.request import (
     UpdateRefused,
 )
 from server.web.context import executor
-from server.web.views import dataset, home, resources
+from server.web.views import compare, dataset, editor, home, resources, search
 from server.web.views.queries import state
 
 bp = Blueprint("openapi", __name__)
 _DESCRIBED = {"queries.catalogue", "queries.run", "openapi.openapi", "static"}
 _ERROR = {"$ref": "#/components/responses/Error"}
 # Media types and query parameters of the routes described from the URL map, by endpoint.
-ROUTE_MEDIA: dict[str, list[str]] = {**resources.ROUTE_MEDIA, **dataset.ROUTE_MEDIA, **home.ROUTE_MEDIA}
-ROUTE_QUERY_PARAMS = resources.ROUTE_QUERY_PARAMS
+ROUTE_MEDIA: dict[str, list[str]] = {**resources.ROUTE_MEDIA, **dataset.ROUTE_MEDIA, **home.ROUTE_MEDIA,
+                                     **search.ROUTE_MEDIA, **compare.ROUTE_MEDIA, **editor.ROUTE_MEDIA}
+ROUTE_QUERY_PARAMS = {**resources.ROUTE_QUERY_PARAMS, **search.ROUTE_QUERY_PARAMS, **compare.ROUTE_QUERY_PARAMS}
 
 
 @bp.get("/openapi.json")
