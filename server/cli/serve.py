@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from server.cli.output import DEFAULT_STORE, fail
+from server.cli.stores import add_store_url_options, chosen_store
 from server.errors import EXIT_OK, EXIT_USAGE
 from server.sparql.executor import DEFAULT_SERVICE_ALLOWLIST, DEFAULT_TIMEOUT
 from server.sparql.federation import DEFAULT_WIKIDATA_ENDPOINT, FederationConfigError, validate_endpoint
+from server.store.interface import StoreBackend
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -37,6 +39,7 @@ def add_commands(commands: argparse._SubParsersAction, store_default: Path = DEF
         help="data base IRI this host serves: /city/x describes <IRI>city/x (default: https://w3id.org/citykg/)",
     )
     add_wikidata_option(serve)
+    add_store_url_options(serve, serving=True)
     serve.set_defaults(handler=cmd_serve)
 
 
@@ -62,8 +65,9 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
     """Build the app (fails fast without a store), bind, serve until Ctrl-C or SIGTERM."""
     from server.web.serving import Serving  # Flask and waitress: only this command pays
 
+    store = chosen_store(args, timeout=args.max_timeout or args.timeout)  # a remote store's own limit: the ceiling
     config: dict[str, Any] = {
-        "CITYKG_STORE": str(args.store),
+        "CITYKG_STORE": store if isinstance(store, StoreBackend) else str(store),
         "CITYKG_TIMEOUT": args.timeout,
         "CITYKG_MAX_TIMEOUT": args.max_timeout,
         "CITYKG_SERVICE_ALLOWLIST": tuple(args.service_allowlist),
@@ -86,7 +90,7 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
     if proxy is not None:
         allow += f"; Wikidata via {proxy.url}, cache {proxy.config.cache_dir or 'in memory'}"
     print(
-        f"citykg: serving {args.store} at {serving.url}sparql "
+        f"citykg: serving {store.location if isinstance(store, StoreBackend) else store} at {serving.url}sparql "
         f"({cfg.workers} workers, timeout {cfg.timeout:g} s, max {cfg.max_timeout:g} s, "
         f"{cfg.max_rows} rows; SERVICE allowed: {allow}) — Ctrl-C stops",
         flush=True,

@@ -81,7 +81,8 @@ def execute(
     except RuntimeError as exc:  # evaluation refused the query (e.g. a substitution not projected)
         raise EvaluationError(f"the query cannot be evaluated: {exc}") from None
     except OSError as exc:  # the store, or a SERVICE endpoint, failed while reading
-        raise StoreFailure(f"the query failed while reading: {exc}") from None
+        upstream = federation.upstream_failure(str(exc))  # a 502/504 that names no internal address
+        raise upstream or StoreFailure(f"the query failed while reading: {exc}") from None
 
 
 def check_query(query: str, prefixes: Mapping[str, str], service_allowlist: Collection[str] | None) -> None:

@@ -36,6 +36,7 @@ from server.sparql.request import (
     StoreFailure,
     Unavailable,
 )
+from server.store.interface import StoreBackend
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ RETRY_DELAY = 2.0  # seconds before replacing a worker that could not start
 
 @dataclass(frozen=True)
 class ExecutorConfig:
-    store: Path
+    store: Path | StoreBackend  # what ``server.store.backends.backend`` takes; crosses to the workers as is
     workers: int = 2
     timeout: float = DEFAULT_TIMEOUT  # per query, when the request names none
     max_timeout: float = DEFAULT_TIMEOUT  # the most a request may ask for (raise it here only)
@@ -73,7 +74,7 @@ def _context() -> multiprocessing.context.BaseContext:
 # --- the worker process -------------------------------------------------------------------------
 
 
-def _worker_main(conn: Connection, store_dir: str, allowlist: Sequence[str], rewrites: Sequence[tuple[str, str]] = ()) -> None:
+def _worker_main(conn: Connection, store_dir: Path | StoreBackend, allowlist: Sequence[str], rewrites: Sequence[tuple[str, str]] = ()) -> None:
     """Answer requests until told to stop (``None``) or killed. Opens the store eagerly, so a
     worker is announced ready only when it can answer at once."""
     import signal
@@ -236,7 +237,7 @@ class Executor:
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=_worker_main,
-            args=(child, str(self.config.store), tuple(self.config.service_allowlist), tuple(self.config.service_rewrites)),
+            args=(child, self.config.store, tuple(self.config.service_allowlist), tuple(self.config.service_rewrites)),
             name="citykg-query-worker",
             daemon=True,
         )

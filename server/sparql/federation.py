@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from server.sparql import scan
+from server.sparql.request import SparqlError, UpstreamFailure, UpstreamTimeout
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,27 @@ def linked_entities(store: Any) -> list[str]:
         if _ENTITY.match(value):
             found.append(value)
     return found
+
+
+# How pyoxigraph reports a SERVICE call that got an error status ("Error 502 Bad Gateway
+# returned by http://127.0.0.1:41234/wikidata with payload:\n<the proxy's message>").
+_SERVICE_STATUS = re.compile(r"Error (?P<status>\d{3})\b[^\n]*? returned by (?P<url>\S+) with payload:\s*(?P<detail>.*)", re.DOTALL)
+_PROXY_URL = re.compile(r"https?://127\.0\.0\.1:\d+" + re.escape(PROXY_PATH) + r"\b")
+
+
+def upstream_failure(message: str) -> SparqlError | None:
+    """What a query that failed in a SERVICE call to citykg's proxy is: a 504 when Wikidata did
+    not answer in time, else a 502, with the proxy's own words (they name the configured endpoint)
+    and never the proxy's address. None when ``message`` is not such a failure."""
+    found = _SERVICE_STATUS.search(message)
+    if found is None and not _PROXY_URL.search(message):
+        return None
+    if found is None:  # the proxy itself could not be reached
+        return UpstreamFailure("the federated query failed: citykg's Wikidata proxy did not answer")
+    detail = _PROXY_URL.sub("citykg's Wikidata proxy", found["detail"].strip()) or f"status {found['status']}"
+    if found["status"] == "504":
+        return UpstreamTimeout(f"the federated query stopped: {detail}")
+    return UpstreamFailure(f"the federated query failed: {detail}")
 
 
 def rewrites_for(endpoint: str, proxy_url: str) -> dict[str, str]:

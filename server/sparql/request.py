@@ -109,6 +109,19 @@ class StoreFailure(SparqlError):
     http_status = 500
 
 
+class UpstreamFailure(SparqlError):
+    """A federated endpoint (Wikidata) failed or cannot be reached: a bad gateway, not our fault
+    nor the client's. The message names the configured endpoint, never citykg's own proxy."""
+
+    http_status = 502
+
+
+class UpstreamTimeout(UpstreamFailure):
+    """A federated endpoint did not answer in time."""
+
+    http_status = 504
+
+
 class UnsupportedMediaType(SparqlError):
     """A POST body the protocol does not define (not form-encoded or application/sparql-query,
     or not UTF-8)."""

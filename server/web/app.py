@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
@@ -33,9 +32,8 @@ from server.sparql.executor import (
 )
 from server.sparql.request import DEFAULT_MAX_ROWS, SparqlError
 from server.store.backends import backend
-from server.web import render
 from server.web.context import EXECUTOR, publish
-from server.web.views import dataset, home, openapi, queries, resources, sparql
+from server.web.views import compare, dataset, editor, home, openapi, queries, resources, search, sparql
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +66,8 @@ PREFLIGHT_HEADERS = {
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """An app over ``CITYKG_STORE``; raises ``server.store.interface.NoStore`` if nothing is built there."""
+    """An app over ``CITYKG_STORE`` (a store directory, a store URL, or a ``StoreBackend``);
+    raises ``server.store.interface.NoStore`` if nothing is built there."""
     app = Flask(__name__)
     app.config.update(DEFAULTS)
     app.config.update(config or {})
@@ -76,7 +75,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     store = backend(app.config["CITYKG_STORE"])
     store.version()  # fail now, with a clear message, rather than in every worker
     publish(app, store)
-    proxy_config = federation.proxy_config_from(app.config)
+    # a remote store makes SERVICE calls itself, where a proxy on this host's 127.0.0.1 is out of reach
+    proxy_config = federation.proxy_config_from(app.config) if store.evaluates_in_process else None
     proxy = app.extensions[PROXY] = federation.WikidataProxy(proxy_config) if proxy_config else None
     try:
         app.extensions[EXECUTOR] = Executor(executor_config(app.config, proxy))
@@ -84,13 +84,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         close_app(app)
         raise
     try:
-        render.init_app(app)  # helpers every template may call
         app.register_blueprint(sparql.bp)  # /sparql
         queries.init_app(app)  # /queries, /queries/<name>
         app.register_blueprint(openapi.bp)  # /openapi.json
         app.register_blueprint(resources.bp)  # /city/<id>…, /ontology
         app.register_blueprint(dataset.bp)  # /export, /.well-known/void, /context.jsonld
         app.register_blueprint(home.bp)  # /
+        app.register_blueprint(search.bp)  # /search
+        app.register_blueprint(compare.bp)  # /compare
+        app.register_blueprint(editor.bp)  # /prefixes.json (the editor page itself is /sparql for browsers)
     except BaseException:
         close_app(app)  # no orphaned workers when a blueprint cannot load (e.g. a bad .rq file)
         raise
@@ -114,7 +116,7 @@ def executor_config(config: Mapping[str, Any], proxy: federation.WikidataProxy |
         allowlist = [*allowlist, *(iri for iri in (proxy.config.endpoint, proxy.url) if iri not in allowlist)]
     return ExecutorConfig(
         service_rewrites=tuple(rewrites.items()),
-        store=Path(config["CITYKG_STORE"]),
+        store=backend(config["CITYKG_STORE"]),
         workers=int(config.get("CITYKG_WORKERS") or default_workers()),
         timeout=timeout,
         max_timeout=float(ceiling) if ceiling is not None else timeout,

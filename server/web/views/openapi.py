@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from server.sparql.canned import CannedQuery, Context, expand_iri
 from server.sparql.catalogue import JSON_TYPES, default_value
-from server.sparql.formats import FORMATS
+from server.sparql.formats import ALL_NAMES, FORMATS
 from server.sparql.request import (
     BadRequest,
     QueryTimeout,
@@ -27,15 +27,16 @@ from server.sparql.request import (
     UpdateRefused,
 )
 from server.web.context import executor
-from server.web.views import dataset, home, resources
+from server.web.views import compare, dataset, editor, home, resources, search
 from server.web.views.queries import state
 
 bp = Blueprint("openapi", __name__)
 _DESCRIBED = {"queries.catalogue", "queries.run", "openapi.openapi", "static"}
 _ERROR = {"$ref": "#/components/responses/Error"}
 # Media types and query parameters of the routes described from the URL map, by endpoint.
-ROUTE_MEDIA: dict[str, list[str]] = {**resources.ROUTE_MEDIA, **dataset.ROUTE_MEDIA, **home.ROUTE_MEDIA}
-ROUTE_QUERY_PARAMS = resources.ROUTE_QUERY_PARAMS
+ROUTE_MEDIA: dict[str, list[str]] = {**resources.ROUTE_MEDIA, **dataset.ROUTE_MEDIA, **home.ROUTE_MEDIA,
+                                     **search.ROUTE_MEDIA, **compare.ROUTE_MEDIA, **editor.ROUTE_MEDIA}
+ROUTE_QUERY_PARAMS = {**resources.ROUTE_QUERY_PARAMS, **search.ROUTE_QUERY_PARAMS, **compare.ROUTE_QUERY_PARAMS}
 
 
 @bp.get("/openapi.json")
@@ -109,7 +110,7 @@ def _sparql_path() -> dict[str, Any]:
          "style": "form", "explode": True, "description": "the default graph (repeatable); default: the union of all graphs"},
         {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string", "format": "iri"}},
          "style": "form", "explode": True, "description": "a named graph (repeatable)"},
-        {"name": "format", "in": "query", "schema": {"type": "string", "enum": [f.name for f in FORMATS]},
+        {"name": "format", "in": "query", "schema": {"type": "string", "enum": list(ALL_NAMES)},
          "description": "the result format, overriding Accept"},
         {"name": "timeout", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0},
          "description": "seconds; may lower the endpoint's limit, never raise it"},
