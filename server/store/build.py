@@ -17,13 +17,14 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, parse, serialize
 
+from mapper import Snapshot
 from mapper.rdf import DEFAULT_BASE, vocabulary_quads
 from mapper.reconcile import Links, Reconciler, load_gazetteer
 from server.manifest import read_manifest
 from server.store.backends import backend
 from server.store.interface import BuildError, InputNotFound, StoreBackend
 from server.store.reading import (
-    Budget, DocumentRead, DocumentUnread, ReaderPool, Task, use_reconciler,
+    Budget, DocumentRead, DocumentUnread, ReaderPool, Task, UnreadableInput, snapshot_of, use_reconciler,
 )
 from server.store.report import BuildReport, DocumentReport
 
@@ -33,6 +34,7 @@ DOCUMENT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 WIKIDATA_DIR = Path(__file__).resolve().parents[2] / "seeds" / "wikidata"
 
 ProgressHook = Callable[[int, int, str], None]  # (documents done, total, current source)
+__all__ = ["Document", "UnreadableInput", "WIKIDATA_DIR", "build_store", "collect_documents", "read_document"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,14 @@ def _refusal(path: Path, root: Path) -> str | None:
 def _hidden(relative: Path) -> bool:
     """Editor and VCS litter (``.git/``, ``.~lock``) is not input."""
     return any(part.startswith(".") for part in relative.parts)
+
+
+def read_document(doc: Document, budget: Budget | None = None) -> Snapshot:
+    """One document read in this process (size budget, no time budget): its snapshot, or
+    ``UnreadableInput`` / ``MapperError`` naming the document and the reason."""
+    if doc.refused:
+        raise UnreadableInput(f"{doc.source}: {doc.refused}")
+    return snapshot_of(doc.path, doc.source, budget or Budget())[0]
 
 
 def _manifest_entry(doc: Document, manifests: dict[Path, dict[str, dict]]) -> dict | None:

@@ -32,7 +32,7 @@ from typing import Any
 
 from pyoxigraph import RdfFormat, serialize
 
-from mapper import MapperError, read_snapshot
+from mapper import MapperError, Snapshot, read_snapshot
 from mapper.convert import ConversionError, decode_text, html_to_text, is_pdf, pdf_to_text
 from mapper.rdf import free_text_values, snapshot_id, snapshot_quads
 from mapper.reconcile import Reconciler, SnapshotMatches, city_iri
@@ -128,10 +128,16 @@ class UnreadableInput(Exception):
     """A file that never reached the mapper (too big, undecodable, unreadable)."""
 
 
+def snapshot_of(path: Path, source: str, budget: Budget) -> tuple[Snapshot, bytes, str | None]:
+    """(snapshot, the file's bytes, its encoding when a text file): size budget, decoding or
+    conversion, parsing. Raises ``UnreadableInput`` or ``MapperError``, each naming the document."""
+    data = read_bytes(path, source, budget.max_bytes)
+    text, encoding = document_text(data, path.suffix, source, budget.max_pdf_pages)
+    return read_snapshot(text, source), data, encoding
+
+
 def _read(task: Task, budget: Budget) -> DocumentRead:
-    data = read_bytes(Path(task.path), task.source, budget.max_bytes)
-    text, encoding = document_text(data, Path(task.path).suffix, task.source, budget.max_pdf_pages)
-    snapshot = read_snapshot(text, task.source)
+    snapshot, data, encoding = snapshot_of(Path(task.path), task.source, budget)
     graph_id = snapshot_id(snapshot)
     derived_from, retrieved = _provenance(task.manifest, data)
     fetched = {"derived_from": derived_from, "modified": retrieved} if derived_from else {}
