@@ -86,7 +86,7 @@ def settle_last_line(lines: list[Line], vocab: Vocabulary) -> tuple[list[Line], 
     if not lines:
         return lines, False
     last = lines[-1]
-    if last.raw.endswith("**") and last.raw.count("**") % 2 == 0:
+    if last.raw.startswith("**") and last.raw.endswith("**") and last.raw.count("**") == 2:  # "- ✓ **answer**"
         return lines, False
     if vocab.is_whole_label(last.text):
         return [*lines[:-1], replace(last, whole_label=True)], False

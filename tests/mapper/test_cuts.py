@@ -156,3 +156,12 @@ def test_a_cut_that_leaves_another_lists_label_adds_nothing_to_the_open_list(new
     snapshot = read_snapshot(cut + ("\n" if newline else ""), "001-cut.txt")
     assert [item.text for item in snapshot.terms] == ["Data analytics", "Technological innovation"]
     assert snapshot.truncated
+
+
+def test_a_cut_after_a_bold_phrase_of_a_heading_is_no_answer() -> None:
+    # tests/pages/pdf-curitiba.md cut right after "The most **critical success factors**": the line
+    # ends with closed bold, but a PDF answer is the bold alone ("- ✓ **Dedicated funding**")
+    page = (HERE.parent / "pages" / "pdf-curitiba.md").read_text(encoding="utf-8")
+    end = page.index("The most **critical success factors**") + len("The most **critical success factors**")
+    snapshot = read_snapshot(page[:end], "pdf-curitiba.md")
+    assert [item.text for item in snapshot.outcomes] == ["Generate new sources of revenue", "Serve current obligations"]
