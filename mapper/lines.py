@@ -20,7 +20,7 @@ _BULLET_STARTS = frozenset("-*+•▶✓✔►▪·")  # the characters a bullet
 _TERMINAL = re.compile(r"""[.!?:]["”')]*\**$""")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: one is made per line of every page, and frozen ones cost 3x to make
 class Line:
     """One non-blank line: 1-based number, text without markup, and how it was printed."""
 

@@ -198,21 +198,22 @@ def _is_residue(line: Line, state: PageState) -> bool:
     if state.skip_next:
         state.skip_next = False
         return True
-    if p.LEGEND_MARKER.match(line.text):
+    kind = p.residue(line.text)
+    if kind == "legend":
         state.skip_next, state.list_open = True, False
         state.markers.add("chart:legend")
         return True
-    if p.CITY_COUNT.match(line.text):
+    if kind == "city-count":
         state.in_chart, state.list_open = True, False
         state.markers.add("chart:city-count")
         return True
-    if p.CAPTION.match(line.text):
+    if kind == "caption":
         state.list_open = False
         state.markers.add("chart:caption")
         return True
     if state.in_chart and state.section == "funded-activities" and not line.text.endswith("."):
         return True
-    return bool(p.DESCRIPTION.match(line.text))
+    return kind == "description"
 
 
 def _read_area_note(line: Line, state: PageState, vocab: Vocabulary) -> bool:

@@ -97,6 +97,29 @@ CITY_COUNT = _rx(r"^\d+\s+cities$")
 COUNT = re.compile(r"^\d{1,6}$")  # numbers are bounded: a 5,000-digit "count" is no count
 DESCRIPTION = _rx(r"^(?:e\.g\.|i\.e\.|this could include|this refers to|example:|for example)")
 
+def residue(text: str) -> str | None:
+    """Which chart residue a line is: "legend", "city-count", "caption", "description" or None."""
+    return _residue_cached(text) if len(text) <= CACHED_LENGTH else _residue(text)
+
+
+def _residue(text: str) -> str | None:
+    if LEGEND_MARKER.match(text):
+        return "legend"
+    if CITY_COUNT.match(text):
+        return "city-count"
+    if CAPTION.match(text):
+        return "caption"
+    return "description" if DESCRIPTION.match(text) else None
+
+
+_residue_cached = lru_cache(maxsize=1 << 14)(_residue)
+
+
+def label(text: str) -> re.Match[str] | None:
+    """The header label a line prints (``LABEL``), cached: every line of every page is asked."""
+    return _label_cached(text) if len(text) <= CACHED_LENGTH else LABEL.match(text)
+
+
 # Header labels of the web page ("Mayor" on its own line) and the PDF ("Mayor: name").
 LABEL = _rx(
     r"^(?P<label>city|country|mayor|population(?: of (?:the )?(?:municipality|city))?|"
@@ -108,6 +131,7 @@ POPULATION = re.compile(
     r"\s*(?:\((?P<year>\d{4})\))?$",
     re.IGNORECASE,
 )
+_label_cached = lru_cache(maxsize=1 << 14)(LABEL.match)
 PDF_TITLE = _rx(r"^city innovation snapshot\s*[|:-]\s*(?P<place>.+)$")
 NAME_ANNOTATION = re.compile(r"\s*\(([^)]*)\)\s*")
 AREA_NOTE = re.compile(r"^(?P<area>[^:]{2,80}):\s+(?P<note>.{20,})$")
