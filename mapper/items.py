@@ -25,7 +25,7 @@ def make_item(line: Line, scheme: str, vocab: Vocabulary) -> Item:
         found = p.NAME_ANNOTATION.search(text)
         if found and found.end() == len(text) and vocab.lookup(scheme, text[: found.start()]):
             text, note = text[: found.start()].strip(), found.group(1)
-    return Item(text=text, line=line.no, note=note)
+    return Item.model_construct(text=text, line=line.no, note=note)  # str, int, str | None: nothing to validate
 
 
 class Answers(list):

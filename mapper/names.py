@@ -39,6 +39,7 @@ def _capitalised(words: list[str]) -> bool:
     return all(word[0].isupper() or word.lower() in PARTICLES for word in words)
 
 
+@lru_cache(maxsize=1 << 14)
 def person_shaped(text: str, vocab: Vocabulary) -> bool:
     """A person's name: 2 to 7 capitalised words of letters, not an answer label, a country
     or an office ("Office of Innovation").
@@ -62,6 +63,7 @@ def ends_like_sentence(text: str) -> bool:
     return text.endswith(".") and not _ABBREVIATION.match(text.split()[-1])
 
 
+@lru_cache(maxsize=1 << 14)
 def city_shaped(name: str) -> bool:
     """A city's name as a template prints it: 1 to 7 words of letters, no digits, starting
     and ending with a capital ("Reggio nell'Emilia", "Frankfurt am Main", "The Hague").

@@ -154,6 +154,7 @@ STAFF_FIGURES: tuple[re.Pattern[str], ...] = (
     _rx(r"\bstaff of ", _MORE, _QUALIFIER, r"(?P<n>", _NUMBER, r")\b"),
     _rx(r"\bteam of ", _MORE, _QUALIFIER, r"(?P<n>", _NUMBER, r")\b(?!\s*(?:teams|departments|units))"),
 )
+_ANY_NUMBER = re.compile(r"\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve", re.IGNORECASE)
 _WORDS = {word: value for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 _SENTENCE_WORDS = 6  # shorter lines are list answers, not the team paragraph
@@ -275,7 +276,7 @@ def _list(row: Sentence, match: re.Match[str], line: Line, state: PageState, voc
     else:
         items = answers_of(state.lists, row.fact)
     for answer in answers:
-        items.add(Item(text=answer, line=line.no))
+        items.add(Item.model_construct(text=answer, line=line.no, note=None))
     return bool(answers) or not open_end
 
 
@@ -349,6 +350,8 @@ def _team_size(line: Line, state: PageState) -> TeamSize | None:
 
 def _staff_figures(text: str) -> list[_Figure]:
     """Every staff figure of a team paragraph, in text order; upper bounds ("up to 20") are no size."""
+    if not _ANY_NUMBER.search(text):
+        return []
     matches: dict[int, re.Match[str]] = {}  # by the number's position: "a team of 5 staff" is one figure
     for pattern in STAFF_FIGURES:
         for match in pattern.finditer(text):
