@@ -154,6 +154,9 @@ STAFF_FIGURES: tuple[re.Pattern[str], ...] = (
     _rx(r"\bstaff of ", _MORE, _QUALIFIER, r"(?P<n>", _NUMBER, r")\b"),
     _rx(r"\bteam of ", _MORE, _QUALIFIER, r"(?P<n>", _NUMBER, r")\b(?!\s*(?:teams|departments|units))"),
 )
+# Words each figure pattern needs (lower case, one of them): the others are not tried.
+_FIGURE_WORDS = (("staff", "people", "persons", "employees", "members", "officials", "civil servants", "fte"),
+                 ("between",), ("staff of",), ("team of",))
 _ANY_NUMBER = re.compile(r"\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve", re.IGNORECASE)
 _WORDS = {word: value for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
@@ -353,7 +356,10 @@ def _staff_figures(text: str) -> list[_Figure]:
     if not _ANY_NUMBER.search(text):
         return []
     matches: dict[int, re.Match[str]] = {}  # by the number's position: "a team of 5 staff" is one figure
-    for pattern in STAFF_FIGURES:
+    lowered = text.lower()
+    for pattern, words in zip(STAFF_FIGURES, _FIGURE_WORDS):
+        if not any(word in lowered for word in words):
+            continue
         for match in pattern.finditer(text):
             matches.setdefault(match.start("n"), match)
     figures, previous_end = [], 0
