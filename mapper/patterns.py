@@ -70,8 +70,9 @@ class Heading:
 
 
 def heading(text: str) -> Heading | None:
-    """The first of :data:`HEADINGS` that ``text`` (a :func:`~mapper.text.plain` line) prints."""
-    return _heading_cached(text) if len(text) <= CACHED_LENGTH else _heading(text)
+    """The first of :data:`HEADINGS` that ``text`` (a :func:`~mapper.text.plain` line) prints;
+    a heading is a short line (prose is never one)."""
+    return _heading_cached(text) if len(text) <= CACHED_LENGTH else None
 
 
 def _heading(text: str) -> Heading | None:

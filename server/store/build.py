@@ -56,8 +56,12 @@ def collect_documents(paths: Sequence[Path]) -> list[Document]:
     documents: list[Document] = []
     seen: set[Path] = set()
     for path in paths:
+        real_root = Path(path).resolve()
         for doc in _documents_under(Path(path)):
-            key = doc.path.resolve()
+            # a file found under a directory (never through a symlinked one) is at its real path
+            # beside the others; resolving each of them costs a system call per path component
+            direct = doc.path != Path(path) and not doc.path.is_symlink()
+            key = real_root / doc.source if direct else doc.path.resolve()
             if key not in seen:
                 seen.add(key)
                 documents.append(doc)

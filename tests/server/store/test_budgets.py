@@ -117,6 +117,7 @@ def test_symlinks_leaving_the_directory_are_reported_not_read(tmp_path: Path) ->
     os.symlink(outside / "secret.txt", docs / "escape.txt")
     os.symlink(docs / "medellin.txt", docs / "inside.txt")  # within the directory: read (once)
     os.symlink(tmp_path / "nowhere.txt", docs / "dangling.txt")
+    os.symlink(outside, docs / "linked-dir")  # a symlinked directory is not descended into
     report, by_source = _build(docs, tmp_path)
     assert set(by_source) == {"dangling.txt", "escape.txt", "inside.txt"}  # inside.txt is medellin.txt, read once
     assert f"a symlink to {outside / 'secret.txt'}, outside {docs}" in by_source["escape.txt"].error
