@@ -130,9 +130,10 @@ SENTENCES: tuple[Sentence, ...] = (
              _rx(r"^note: the city innovation snapshot \(pdf version\) was produced in (?P<year>\d{4})"),
              "constant", "round_note", value=2018),
 )
-_TEAM_CUE = _rx(r"innovation work is (?!internal)|dedicated (?:innovation )?team|team (?:dedicated|devoted) to innovation|"
-               r"\bi-team\b|task groups?\b|in charge of .*innovation work|innovation (?:lab|unit|office|agency|team)\b|"
-               r"^(?:situated|based|located|housed|placed)\s+(?:in|within|as|at)\b|^as an independent\b")
+_TEAM_CUE = _AnyOf(r"innovation work is (?!internal)", r"dedicated (?:innovation )?team", r"team (?:dedicated|devoted) to innovation",
+                   r"i-team(?<!\wi-team)\b", r"task groups?\b", r"in charge of .*innovation work",
+                   r"innovation (?:lab|unit|office|agency|team)\b", r"^(?:situated|based|located|housed|placed)\s+(?:in|within|as|at)\b",
+                   r"^as an independent\b")
 _TEAM_OWNER = _rx(_OWNER, r"innovation work is\b")
 _ROUND_2020 = _rx(r"\b2020 survey\b")
 # The words of every row ("a|b": one of them), and all of them (each looked for in a line once).
@@ -295,7 +296,7 @@ def _team(row: Sentence, match: re.Match[str], line: Line, state: PageState, voc
     cue = bool(_TEAM_CUE.search(line.text))
     if not (cue or state.team_zone):
         return False
-    owner = _TEAM_OWNER.search(line.text)
+    owner = "innovation work is" in line.text.lower() and _TEAM_OWNER.search(line.text)
     if owner:
         _mention(state, owner, line)
     structures = _concepts_named_in(normalise_label(line.text), "team-structure", vocab)
