@@ -21,10 +21,12 @@ from __future__ import annotations
 import fcntl
 import gc
 import os
+import queue
 import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -134,30 +136,58 @@ def _load_stream(path: Path, content: QuadStream) -> int:
 
     The loader reads from a pipe, so the store is written while the build is still mapping
     documents, and the chunks are never all in memory. It is a fresh interpreter (not a fork:
-    a process that has opened stores has native threads a fork would not copy). An exception
-    from ``content`` (or Ctrl-C) stops the loader; the caller removes what it wrote.
+    a process that has opened stores has native threads a fork would not copy). A thread
+    writes to it, so producing the content never waits for the loader until
+    :data:`LOADER_QUEUE` chunks are pending. An exception from ``content`` (or Ctrl-C) stops
+    the loader; the caller removes what it wrote.
     """
     loader = subprocess.Popen([sys.executable, "-c", _LOADER, str(path)], stdin=subprocess.PIPE,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=LOADER_QUEUE)
+    writer = threading.Thread(target=_write_to, args=(loader.stdin, pending), daemon=True)
+    writer.start()
     try:
         for chunk in content:
-            loader.stdin.write(chunk)
-        loader.stdin.close()
+            pending.put(chunk)
     except BaseException:
         loader.kill()
-        loader.wait()
         raise
+    finally:
+        pending.put(None)
+        writer.join()
     error = loader.stderr.read().decode("utf-8", "replace").strip()
     if loader.wait() != 0:
         raise BuildError(f"loading the new store at {path} failed: {error.splitlines()[-1] if error else loader.returncode}")
     return content.distinct
 
 
+LOADER_QUEUE = 256  # chunks (one per snapshot graph, ~20 KB) waiting for the loader
+
+
+def _write_to(stdin, pending: queue.Queue) -> None:
+    """The writer thread: chunks to the loader until None; then its end of file. A loader that
+    died (or was killed) leaves the remaining chunks unwritten: its exit status tells why."""
+    try:
+        while (chunk := pending.get()) is not None:
+            stdin.write(chunk)
+    except OSError:  # a broken pipe: the loader stopped
+        while pending.get() is not None:
+            pass
+    finally:
+        try:
+            stdin.close()
+        except OSError:
+            pass
+
+
 _LOADER = """
 import sys
 from pyoxigraph import RdfFormat, Store
 store = Store(sys.argv[1])
-store.bulk_load(input=sys.stdin.buffer, format=RdfFormat.N_QUADS)
+stream = sys.stdin.buffer
+while block := stream.read(1 << 24):  # bulk_load writes its files when its input ends: load in 16 MiB steps,
+    block += stream.readline()          # ending on a whole line, so the store is written while the build reads
+    store.bulk_load(input=block, format=RdfFormat.N_QUADS)
 store.flush()
 """
 

@@ -204,7 +204,7 @@ def _provenance(entry: dict | None, data: bytes) -> tuple[str | None, str | None
 # --- the pool -----------------------------------------------------------------------------
 
 GRACE_SECONDS = 5.0  # how long past its budget a worker may stay silent before it is killed
-QUEUE_PER_WORKER = 2  # documents sent ahead to each worker, so none waits for the next
+QUEUE_PER_WORKER = 4  # documents sent ahead to each worker, so none waits for the next
 
 
 def default_workers() -> int:
