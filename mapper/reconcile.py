@@ -55,6 +55,7 @@ import csv
 import io
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -152,6 +153,7 @@ REGION_ABBREVIATIONS: dict[str, dict[str, str]] = {
 # --- names ----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 15)  # every city is compared with every curated entry's names
 def name_key(text: str, fold: bool = False) -> str:
     """The key under which a place name is compared.
 

@@ -181,12 +181,18 @@ def _write_to(stdin, pending: queue.Queue) -> None:
 
 
 _LOADER = """
-import sys
+import queue, sys, threading
 from pyoxigraph import RdfFormat, Store
+
+def read(stream, blocks):  # reads on while bulk_load works, so the build never waits on a full pipe
+    while block := stream.read(1 << 24):  # bulk_load writes its files when its input ends: 16 MiB steps,
+        blocks.put(block + stream.readline())  # ending on a whole line, so the store is written while the build reads
+    blocks.put(None)
+
+blocks = queue.Queue(maxsize=3)
+threading.Thread(target=read, args=(sys.stdin.buffer, blocks), daemon=True).start()
 store = Store(sys.argv[1])
-stream = sys.stdin.buffer
-while block := stream.read(1 << 24):  # bulk_load writes its files when its input ends: load in 16 MiB steps,
-    block += stream.readline()          # ending on a whole line, so the store is written while the build reads
+while (block := blocks.get()) is not None:
     store.bulk_load(input=block, format=RdfFormat.N_QUADS)
 store.flush()
 """

@@ -144,12 +144,12 @@ def _slow_or_dying(task: Task, budget: Budget):
 
 
 def test_pool_reports_documents_over_budget_and_dead_readers_and_goes_on(monkeypatch) -> None:
-    monkeypatch.setattr(reading, "GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(reading, "GRACE_SECONDS", 1.0)
     names = ["a", "sleep", "b", "die", "c", "stuck", "d", "e"]
-    with ReaderPool(Budget(seconds=0.5), workers=2, job=_slow_or_dying) as pool:
+    with ReaderPool(Budget(seconds=1.0), workers=2, job=_slow_or_dying) as pool:
         errors = [outcome.error for outcome in pool.outcomes([Task(name, name, "") for name in names])]
     assert errors[0::2] == ["a: fine", "b: fine", "c: fine", "d: fine"]
-    assert errors[1] == "sleep: over the time budget of 0.5 s per document; not read"
+    assert errors[1] == "sleep: over the time budget of 1 s per document; not read"
     assert errors[3].startswith("die: its reader process died while reading it (exit status 9")
-    assert errors[5] == "stuck: over the time budget of 0.5 s per document (its reader was stopped); not read"
+    assert errors[5] == "stuck: over the time budget of 1 s per document (its reader was stopped); not read"
     assert errors[7] == "e: fine"
