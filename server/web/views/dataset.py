@@ -14,7 +14,7 @@ from server.sparql.dataset import EXPORT_FORMATS, VOID, export_dataset, void_cou
 from server.sparql.formats import graph_bytes
 from server.sparql.request import UnsupportedFormat
 from server.store.prefixes import DCT, RDF, STANDARD_PREFIXES
-from server.web.context import base_iri, published
+from server.web.context import base_iri, public_url, published
 from server.web.negotiation import RESOURCE_FORMATS, negotiate, rdf_response, vary_on_accept
 
 bp = Blueprint("dataset", __name__)
@@ -65,7 +65,7 @@ def void() -> Response:
     store, cache = published()
     if "void" not in cache:
         cache["void"] = void_counts(store)
-    root = request.url_root
+    root = public_url()
     triples = void_triples(cache["void"], root, base_iri())
     names = {"void": VOID, "dct": DCT, "xsd": STANDARD_PREFIXES["xsd"], "rdf": RDF}
     body = graph_bytes(triples, offer.media_type, names)
