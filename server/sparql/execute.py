@@ -39,6 +39,7 @@ from server.sparql.request import (
     QueryResponse,
     QuerySyntaxError,
     ResultTooLarge,
+    ServiceFailed,
     ServiceNotAllowed,
     StoreFailure,
     UnsupportedFormat,
@@ -90,7 +91,10 @@ def execute(
     except RuntimeError as exc:  # evaluation refused the query (e.g. a substitution not projected)
         raise EvaluationError(f"the query cannot be evaluated: {exc}") from None
     except OSError as exc:  # the store, or a SERVICE endpoint, failed while reading
-        raise StoreFailure(f"the query failed while reading: {exc}") from None
+        message = federation.public_message(" ".join(str(exc).split()), service_rewrites)
+        if service_rewrites and any(proxy in request.query for proxy in service_rewrites.values()):
+            raise ServiceFailed(f"a SERVICE call failed: {message}") from None
+        raise StoreFailure(f"the query failed while reading: {message}") from None
     check_response_size(len(response.body), max_response)
     return response
 

@@ -35,6 +35,7 @@ _CHAINING_WORDS = frozenset(
 )
 _CHAINING_OPERATORS = frozenset({"&&", "||", "+", "-", "*", "/", "|", "^", "!"})
 _OPEN, _CLOSE = frozenset("{(["), frozenset("})]")
+_STAR_NOT_AN_OPERATOR = frozenset({"select", "distinct", "reduced", "(", "describe"})
 
 
 def nesting_depth(text: str) -> int:
@@ -43,8 +44,12 @@ def nesting_depth(text: str) -> int:
     deepest = 0
     levels = [0]  # chain count of each open group; the depth is their sum plus the brackets
     depth = 0
+    previous = ""
     for token in scan.tokens(text):
-        word = token.text.lower()
+        word, after = token.text.lower(), previous
+        previous = word
+        if word == "*" and after in _STAR_NOT_AN_OPERATOR:  # SELECT *, COUNT(*)
+            continue
         if token.kind == "punct" and token.text in _OPEN:
             levels.append(0)
             depth += 1

@@ -120,6 +120,12 @@ class StoreFailure(SparqlError):
     http_status = 500
 
 
+class ServiceFailed(SparqlError):
+    """An allowed SERVICE endpoint failed (unreachable, an error status, too slow, too large)."""
+
+    http_status = 502
+
+
 class UnsupportedMediaType(SparqlError):
     """A POST body the protocol does not define (not form-encoded or application/sparql-query,
     or not UTF-8)."""

@@ -336,9 +336,12 @@ def test_an_unreachable_endpoint_is_an_error_naming_it(seed_store: Path) -> None
     dead = f"http://127.0.0.1:{_free_port()}/sparql"
     app = _app(seed_store, dead, None)
     try:
+        proxy = app.extensions["citykg.wikidata_proxy"]
         response = app.test_client().get("/queries/wikidata-coordinates.json")
-        assert response.status_code == 500
-        assert "502" in response.get_json()["error"] or "cannot be reached" in response.get_json()["error"]
+        assert response.status_code == 502
+        message = response.get_json()["error"]
+        assert f"the SPARQL endpoint {dead} cannot be reached" in message  # the endpoint is named…
+        assert proxy.url not in message and f":{proxy.port}" not in message  # …and the proxy is not
     finally:
         close_app(app)
 
