@@ -520,9 +520,12 @@ def test_workers_follow_a_rebuild(tmp_path) -> None:
         query = {"query": "SELECT ?name { ?c rdfs:label ?name }", "format": "csv"}
         assert http.get("/sparql", query_string=query).data.decode().splitlines() == ["name", "before"]
         first = store_version(store)
-        build("after")  # the previous version is deleted by the build
-        assert store_version(store) != first and not first.exists()
+        build("after")  # the worker still holds the previous version: the build leaves it
+        assert store_version(store) != first and first.exists()
         assert http.get("/sparql", query_string=query).data.decode().splitlines() == ["name", "after"]
+        build("again")  # the worker moved on: this build removes the first version
+        assert not first.exists()
+        assert http.get("/sparql", query_string=query).data.decode().splitlines() == ["name", "again"]
     finally:
         close_app(application)
 
