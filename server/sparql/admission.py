@@ -56,15 +56,16 @@ class Lanes:
             return self.interactive.run_for(request, limit)
         key = fingerprint(request)
         started = time.monotonic()
+        deadline = started + limit  # waiting and running, in both lanes, end here
         if not self.is_heavy(key):
             if limit <= self.budget:
                 return self.interactive.run_for(request, limit)
             try:
-                return self.interactive.run_for(request, self.budget, shown_limit=limit)
+                return self.interactive.run_for(request, self.budget, shown_limit=limit, deadline=deadline)
             except QueryTimeout:
                 self._remember(key)
                 self.moved += 1
-        remaining = limit - (time.monotonic() - started)
+        remaining = deadline - time.monotonic()
         if remaining <= 0.05:
             raise QueryTimeout(
                 f"the query ran longer than {limit:g} s and was stopped; "

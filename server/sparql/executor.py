@@ -74,6 +74,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SERVICE_ALLOWLIST = ("https://query.wikidata.org/sparql",)
 READY_LIMIT = 120.0  # seconds a new worker may take to import and open the store
 RETRY_DELAY = 2.0  # seconds before replacing a worker that could not start
+IDLE_RECHECK = 2.0  # seconds between an idle worker's looks at the store version
 _STDERR_TAIL = 4096  # bytes of a dead worker's stderr read to tell why it died
 
 
@@ -159,6 +160,11 @@ def _worker_main(conn: Connection, settings: dict[str, Any], stderr_path: str) -
     }
     while True:
         try:
+            while not conn.poll(IDLE_RECHECK):  # idle: follow a rebuild, so the old version can go
+                try:
+                    current_store()
+                except StoreError:
+                    pass
             request = conn.recv()
         except (EOFError, OSError):
             return
@@ -278,12 +284,16 @@ class Executor:
         A worker killed from outside while it ran the query: tried once more on a fresh one."""
         return self.run_for(request, self.effective_timeout(timeout))
 
-    def run_for(self, request: QueryRequest, limit: float, shown_limit: float | None = None) -> QueryResponse:
-        """``run`` with ``limit`` seconds already checked (``effective_timeout``); a timeout
-        message states ``shown_limit`` (default ``limit``): the request's whole allowance."""
+    def run_for(self, request: QueryRequest, limit: float, shown_limit: float | None = None,
+                deadline: float | None = None) -> QueryResponse:
+        """``run`` with ``limit`` seconds of evaluation already checked (``effective_timeout``).
+        Waiting for a worker may last until ``deadline`` (``time.monotonic()``; default: now +
+        ``limit``), and evaluation never past it; a timeout message states ``shown_limit``
+        (default ``limit``): the request's whole allowance."""
+        deadline = deadline if deadline is not None else time.monotonic() + limit
         for attempt in (1, 2):
             try:
-                return self._run_once(request, limit, shown_limit or limit)
+                return self._run_once(request, limit, shown_limit or limit, deadline)
             except _WorkerDied as death:
                 if not death.killed_from_outside:
                     raise death.error from None
@@ -296,8 +306,9 @@ class Executor:
                 log.warning("a %s worker was killed from outside while running a query; retrying once", self.config.name)
         raise AssertionError("unreachable")
 
-    def _run_once(self, request: QueryRequest, limit: float, shown_limit: float) -> QueryResponse:
-        worker = self._take(limit)
+    def _run_once(self, request: QueryRequest, limit: float, shown_limit: float, deadline: float) -> QueryResponse:
+        worker = self._take(max(0.0, deadline - time.monotonic()), shown_limit)
+        limit = max(0.01, min(limit, deadline - time.monotonic()))
         replace = True
         with self._lock:
             self._busy += 1
@@ -397,7 +408,7 @@ class Executor:
 
     # internals -----------------------------------------------------------------------------
 
-    def _take(self, limit: float) -> _Worker:
+    def _take(self, limit: float, shown_limit: float | None = None) -> _Worker:
         if self._closed:
             raise Unavailable("the query executor is shut down")
         with self._lock:
@@ -413,9 +424,10 @@ class Executor:
             return self._idle.get(timeout=limit)
         except queue.Empty:
             reason = f" ({self._failure})" if self._failure else ""
+            waited = shown_limit if shown_limit is not None else limit
             raise Unavailable(
-                f"all {self.config.workers} {self.config.name} workers stayed busy for {limit:g} s; try again later{reason}",
-                retry_after=max(1, math.ceil(limit)),
+                f"all {self.config.workers} {self.config.name} workers stayed busy for {waited:g} s; try again later{reason}",
+                retry_after=max(1, math.ceil(waited)),
             ) from None
         finally:
             with self._lock:

@@ -514,7 +514,7 @@ def test_workers_follow_a_rebuild(tmp_path) -> None:
         write_store([Quad(NamedNode("urn:x:city"), NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), Literal(label), NamedNode("urn:x:g"))], store)
 
     build("before")
-    application = create_app({"CITYKG_STORE": str(store), "CITYKG_WORKERS": 1})
+    application = create_app({"CITYKG_STORE": str(store), "CITYKG_WORKERS": 1, "CITYKG_HEAVY_WORKERS": 0})
     try:
         http = application.test_client()
         query = {"query": "SELECT ?name { ?c rdfs:label ?name }", "format": "csv"}
