@@ -12,8 +12,10 @@ from mapper.model import Rendering, Snapshot
 def read_snapshot(text: str, source: str) -> Snapshot:
     """Detect the rendering of ``text`` and parse it into a :class:`Snapshot`.
 
-    Raises :class:`UnreadableDocument` (naming ``source``) for a document that is not a
-    snapshot or names no city anywhere.
+    Raises :class:`UnreadableDocument` (naming ``source`` and the reason) for a document
+    that does not show the survey's structure (fewer than three of its headings, labelled
+    header values, template sentences, chart residue), names no city, or names two.
+    What the mapper left out on purpose, and why, is in ``Snapshot.warnings``.
     """
     from mapper.parse import parse_document
 

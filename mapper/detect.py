@@ -1,4 +1,12 @@
-"""Which rendering a document is, from its content (never from its file name).
+"""Whether a document is a snapshot at all, and which rendering it is, from its content.
+
+A document is a snapshot only when it shows the survey's structure: at least
+:data:`MIN_MARKERS` different markers among its section headings, header labels with their
+values, template sentences, chart residue and the PDF title. A word soup of survey words, a
+news article, a CSV, a bare list of policy areas or notes show one or two at most; the
+shortest real copy (cut at byte 2000) shows many more. One stray line never makes a city.
+
+Renderings (never decided from the file name):
 
 - PDF snapshot as Markdown: the title ``City Innovation Snapshot | City, Country`` or
   Markdown headings beside ``Label: value`` lines.
@@ -6,39 +14,46 @@
 - Flat web page: header labels kept, the section headings dropped (a heading that reads
   like a sentence, "X utilizes 4 different innovation skills or roles", may remain).
 - Web page with labels missing: no header labels (section headings may remain).
-A document with none of the snapshot's headings, labels or template sentences is none of
-them: :func:`detect_rendering` returns None.
 """
 
 from __future__ import annotations
 
-from mapper import patterns as p
-from mapper.lines import Line
+from mapper.errors import UnreadableDocument
 from mapper.model import Rendering
 
+MIN_MARKERS = 3
 LABELLED_HEADINGS = 2  # distinct section headings that make a labelled page, not a flat one
-_SENTENCES = (p.STRATEGY, p.APPROACH, p.FUNDING, p.PARTNERS, p.DATA_PARTNERS, p.ACTIVITIES_MAIN, p.ROUND_NOTE)
+
+_KINDS = {"heading": "section heading", "label": "header label", "sentence": "template sentence",
+          "chart": "chart residue", "pdf-title": "PDF title"}
 
 
-def detect_rendering(lines: list[Line]) -> Rendering | None:
-    if any(p.PDF_TITLE.match(line.text) for line in lines) or (
-        any(line.md_level for line in lines) and any(_inline_label(line) for line in lines)
-    ):
+def require_snapshot(source: str, markers: set[str]) -> None:
+    """Raise :class:`UnreadableDocument` naming what a document lacks to be a snapshot."""
+    if len(markers) >= MIN_MARKERS:
+        return
+    found = ", ".join(_describe(marker) for marker in sorted(markers)) or "none"
+    raise UnreadableDocument(
+        source,
+        f"not a City Innovation Snapshot: it shows {len(markers)} of the survey's markers (found: {found}); "
+        f"a snapshot shows at least {MIN_MARKERS} of its section headings (\"Innovation is helping to:\", "
+        "\"Spotlight on innovation in X\"), header labels with values (Mayor, Population, Lead Innovation "
+        "Officer), template sentences (\"Along with 50% of cities surveyed, X has an explicit innovation "
+        "strategy\") and chart captions",
+    )
+
+
+def _describe(marker: str) -> str:
+    kind, _, name = marker.partition(":")
+    return f"{_KINDS.get(kind, kind)} {name!r}" if name else _KINDS.get(kind, kind)
+
+
+def detect_rendering(markers: set[str], standalone_labels: set[str], inline_labels: bool,
+                     markdown_headings: bool) -> Rendering:
+    """The rendering, from what the pass over the document saw."""
+    if "pdf-title" in markers or (markdown_headings and inline_labels):
         return Rendering.PDF_MARKDOWN
-    labels = any(_standalone_label(line) for line in lines)
-    kinds = {key for line in lines for key, pattern in p.HEADINGS if pattern.search(line.text)}
-    if labels:
-        return Rendering.LABELLED if len(kinds) >= LABELLED_HEADINGS else Rendering.FLAT
-    headings = bool(kinds)
-    sentences = any(pattern.search(line.text) for line in lines for pattern in _SENTENCES)
-    return Rendering.UNLABELLED if headings or sentences else None
-
-
-def _standalone_label(line: Line) -> bool:
-    match = p.LABEL.match(line.text)
-    return bool(match) and not match.group("value") and match.group("label").lower() not in {"city", "country"}
-
-
-def _inline_label(line: Line) -> bool:
-    match = p.LABEL.match(line.text)
-    return bool(match) and bool(match.group("value"))
+    headings = {marker for marker in markers if marker.startswith("heading:")}
+    if standalone_labels:
+        return Rendering.LABELLED if len(headings) >= LABELLED_HEADINGS else Rendering.FLAT
+    return Rendering.UNLABELLED

@@ -16,19 +16,37 @@ _SEMICOLON = re.compile(r"\s*;\s*(?:and\s+)?")
 _SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|as well as\s+)?|\s+and\s+|\s+as well as\s+")
 
 
-def split_enumeration(text: str, scheme: str, vocab: Vocabulary, verb: str = "") -> list[str]:
+def split_enumeration(text: str, scheme: str, vocab: Vocabulary, verb: str = "", cut: bool = False) -> list[str]:
     """Answers named in ``text``; ``verb`` ("Investing in ") is tried before a piece that
     shares the verb of the sentence ("invests in digital systems and physical infrastructure").
+
+    ``cut``: the document stops inside the enumeration, so its last answer may be half
+    printed ("and think ta"): it is kept only when it is a whole label of the scheme, and an
+    answer a longer label could continue into the cut ("Social inclusion" of "Social
+    inclusion and eq") is dropped with it.
     """
     separator = _SEMICOLON if ";" in text else _SEPARATOR
     spans = _pieces(text, separator)
-    answers: list[str] = []
+    answers: list[tuple[int, str]] = []  # (where the answer starts in text, the answer)
     start = 0
     while start < len(spans):
         end, answer = _longest_match(text, spans, start, scheme, vocab, verb)
-        answers.append(answer)
+        answers.append((spans[start][0], answer))
         start = end + 1
-    return [answer for answer in answers if answer]
+    if cut:
+        answers = _whole_answers(text, answers, scheme, vocab, verb)
+    return [answer for _, answer in answers if answer]
+
+
+def _whole_answers(
+    text: str, answers: list[tuple[int, str]], scheme: str, vocab: Vocabulary, verb: str
+) -> list[tuple[int, str]]:
+    if answers and vocab.lookup(scheme, answers[-1][1]) and not vocab.continues(scheme, answers[-1][1]):
+        return answers
+    answers = answers[:-1]
+    while answers and any(vocab.continues(scheme, prefix + text[answers[-1][0]:]) for prefix in {"", verb}):
+        answers = answers[:-1]
+    return answers
 
 
 def _pieces(text: str, separator: re.Pattern[str]) -> list[tuple[int, int]]:

@@ -10,9 +10,9 @@ from mapper.vocab import Vocabulary
 
 
 def item_like(line: Line) -> bool:
-    """A list answer, not prose: short, and not a sentence."""
-    words = line.text.split()
-    return len(line.text) <= 160 and not (line.text.endswith(".") and len(words) >= 6) and not line.sentence_only
+    """A list answer, not prose, and not a line the cut may have shortened: short, not a sentence."""
+    text = line.text
+    return len(text) <= 160 and not (text.endswith(".") and len(text.split()) >= 6) and not line.cut
 
 
 def make_item(line: Line, scheme: str, vocab: Vocabulary) -> Item:

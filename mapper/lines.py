@@ -8,7 +8,7 @@ section and sentence patterns see one form whatever the rendering.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mapper.text import plain
 from mapper.vocab import Vocabulary
@@ -27,7 +27,7 @@ class Line:
     raw: str
     bullet: bool = False
     md_level: int = 0  # 1..6 for a Markdown heading, else 0
-    sentence_only: bool = False  # cut last line that may only feed sentence patterns
+    cut: bool = False  # the last line, which may stop mid-word: it may only feed sentence patterns
 
     @property
     def bold(self) -> str | None:
@@ -56,21 +56,23 @@ def to_lines(text: str) -> list[Line]:
     return result
 
 
-def settle_last_line(text: str, lines: list[Line], vocab: Vocabulary) -> tuple[list[Line], bool]:
-    """Keep, restrict or drop the last line of a document that may have been cut mid-line.
+def settle_last_line(lines: list[Line], vocab: Vocabulary) -> tuple[list[Line], bool]:
+    """Mark the last line of a document as cut unless it can be shown to be whole.
 
-    A document that does not end with a newline may stop mid-word, so its last line is a
-    whole value only when that can be shown: it is a vocabulary label no longer label
-    begins with. (The data-availability counts cannot show it: "D" may be the cut start of
-    the last announced area.) A line ending like a sentence may still feed the sentence
-    patterns, which match whole sentences only.
-    Returns the lines and whether the last line was dropped or restricted.
+    Real copies stop at byte 2000, mid-word, with or without a final newline (some saved
+    copies add one), so a final newline proves nothing: the last line is whole only when it
+    is a vocabulary label that no longer label begins with ("Digital governance" is whole,
+    "Housing" may be the start of "Housing and built environment", "Behavioral eco" is cut),
+    or when it ends by closing its bold answer (the PDF edition's ``- ✓ **Dedicated funding**``).
+    Any other last line is marked ``cut``: it may feed the sentence patterns, which keep a
+    fact only when its key phrase is complete, but it is never a list answer or a header
+    value. Returns the lines and whether the document visibly stops mid-line (the marked
+    line does not end like a sentence), which makes the snapshot truncated.
     """
-    if not lines or text.endswith(("\n", "\r")):
+    if not lines:
         return lines, False
     last = lines[-1]
-    if vocab.is_whole_label(last.text):
+    if vocab.is_whole_label(last.text) or (last.raw.endswith("**") and last.raw.count("**") % 2 == 0):
         return lines, False
-    if _TERMINAL.search(last.raw) and last.raw.count("**") % 2 == 0:
-        return [*lines[:-1], Line(last.no, last.text, last.raw, last.bullet, last.md_level, True)], True
-    return lines[:-1], True
+    mid_line = not (_TERMINAL.search(last.raw) and last.raw.count("**") % 2 == 0)
+    return [*lines[:-1], replace(last, cut=True)], mid_line

@@ -101,13 +101,23 @@ class Population(BaseModel):
 
 
 class TeamSize(BaseModel):
-    """Staff of the innovation team as stated; ``more_than`` for "more than 100 people"."""
+    """Staff of the innovation team as stated.
+
+    ``count`` is the figure ("consists of 14 staff"); ``more_than`` marks "more than 100
+    people"; a range "3-5 staff" has ``count`` 3 and ``up_to`` 5. Either makes ``count`` a
+    lower bound rather than the exact staff.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     count: int = Field(ge=0)
     more_than: bool = False
+    up_to: int | None = None
     line: int = Field(ge=1)
+
+    @property
+    def exact(self) -> bool:
+        return not self.more_than and self.up_to is None
 
 
 class DataRating(BaseModel):

@@ -11,17 +11,19 @@ title) and, for pages whose headings are gone, placing bare list lines by vocabu
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 
 from mapper import patterns as p
-from mapper.detect import detect_rendering
+from mapper.detect import detect_rendering, require_snapshot
 from mapper.errors import UnreadableDocument
-from mapper.header import Header, place_unlabelled, read_labelled, read_title, split_place
+from mapper.header import (
+    Header, Mention, choose_city, header_zone, mention_groups, place_unlabelled, read_labels, read_title,
+)
 from mapper.headingless import place_bare_lines
 from mapper.items import add_item, item_like, make_item
 from mapper.sentences import read_sentences
 from mapper.state import LIST_SCHEMES, PageState
 from mapper.lines import Line, settle_last_line, to_lines
+from mapper.names import city_shaped
 from mapper.model import (
     DataRating,
     Rendering,
@@ -37,6 +39,12 @@ _LEVELS = {level.value: level for level in SufficiencyLevel}
 # Headings after which the page prints sentences, not lists: a bare list line there (or
 # before any heading) belongs to a list whose heading the rendering dropped.
 _LISTLESS = {None, "vision", "funding", "measured"}
+# Words of a clause, never of a policy area's name ("The city focuses on two areas: ...").
+_CLAUSE_WORDS = frozenset("is are was were has have had focuses focus include includes will can its our".split())
+# Headings after which the team paragraph may stand (it follows the roles list); the others end its place.
+_TEAM_ZONE_HEADINGS = {"vision", "policy-areas", "roles"}
+# Headings the header and the story stand among: any other heading starts the page's body.
+_ABOVE_BODY = {"outcomes", "success-factors"}
 
 
 def parse_document(text: str, source: str, vocab: Vocabulary | None = None) -> Snapshot:
@@ -45,36 +53,43 @@ def parse_document(text: str, source: str, vocab: Vocabulary | None = None) -> S
     lines = to_lines(text)
     if not lines:
         raise UnreadableDocument(source, "the document is empty")
-    lines, cut_last = settle_last_line(text, lines, vocab)
-    rendering = detect_rendering(lines)
-    if rendering is None:
-        raise UnreadableDocument(source, "not a City Innovation Snapshot: none of its headings, labels or "
-                                 "template sentences occur")
-    header = read_labelled(lines, vocab)
+    lines, stops_mid_line = settle_last_line(lines, vocab)
+    header = read_labels(lines, vocab)
     state = PageState()
     for line in lines:
-        if line.no not in header.consumed and not read_title(line, vocab, header):
-            _read_line(line, state, vocab)
-    _place_header(header, lines, state, vocab)
+        if line.no in header.consumed:
+            continue
+        if read_title(line, vocab, header):
+            state.markers.add("pdf-title")
+            continue
+        _read_line(line, state, vocab)
+    require_snapshot(source, state.markers | {f"label:{label}" for label in header.labels_with_values})
+    rendering = detect_rendering(state.markers, header.standalone_labels, header.inline_labels,
+                                 any(line.md_level for line in lines))
+    groups = mention_groups(state.mentions)
+    zone = header_zone(state.bare, header, state.body_start)
+    choose_city(header, zone, groups, source)
+    place_unlabelled(header, zone, lines, groups, vocab)
+    state.bare = [line for line in state.bare if line.no not in header.consumed]
     listless = [line for line in state.listless if line.no not in header.consumed]
     place_bare_lines(listless, lines, state.lists, vocab, state.warnings, state.lists_end)
     if not state.spotlight:
         state.spotlight = _bare_spotlight(state.bare, header)
-    city = _choose_city(header, state, source)
-    return _snapshot(text, source, rendering, header, city, state, cut_last)
+    return _snapshot(text, source, rendering, header, state, stops_mid_line and not state.last_line_whole)
 
 
 # --- the pass --------------------------------------------------------------------------
 
 
 def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
-    if line.sentence_only:
-        read_sentences(line, state, vocab)
+    if line.cut:  # never a heading or a header value: it may stop mid-word
+        if not _read_sentence(line, state, vocab) and not _read_area_note(line, state, vocab):
+            _read_whole_last_answer(line, state, vocab)
         return
     if _read_heading(line, state):
         read_sentences(line, state, vocab)
         return
-    if read_sentences(line, state, vocab):
+    if _read_sentence(line, state, vocab):
         if state.section == "spotlight":
             state.section = None
         return
@@ -103,6 +118,25 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
             state.listless.append(line)
 
 
+def _read_whole_last_answer(line: Line, state: PageState, vocab: Vocabulary) -> None:
+    """The cut last line is an answer when it is a whole label of its own list's scheme, one no
+    longer label of that scheme begins with ("Culture" under "Insufficient data", where only
+    another scheme's "Culture of innovation in city" begins with it); "Housing" is not."""
+    scheme = "policy-area" if state.section in _LEVELS else LIST_SCHEMES.get(state.section or "")
+    if scheme is None or not (state.list_open or state.section in _LEVELS):
+        return
+    if vocab.lookup(scheme, line.text) and not vocab.continues(scheme, line.text):
+        add_item(state.lists.setdefault(state.section, []), make_item(line, scheme, vocab))
+        state.last_line_whole = True
+
+
+def _read_sentence(line: Line, state: PageState, vocab: Vocabulary) -> bool:
+    if not read_sentences(line, state, vocab):
+        return False
+    state.body_start = state.body_start or line.no
+    return True
+
+
 def _belongs_elsewhere(line: Line, scheme: str, vocab: Vocabulary) -> bool:
     """A line only other lists' schemes print: the open list ended without its caption."""
     schemes = vocab.schemes_of(line.text)
@@ -115,9 +149,15 @@ def _read_heading(line: Line, state: PageState) -> bool:
         if not match:
             continue
         state.section, state.list_open, state.in_chart, state.skip_next = key, True, False, False
+        state.markers.add(f"heading:{key}")
+        if key not in _ABOVE_BODY:
+            state.body_start = state.body_start or line.no
+            state.past_story = state.past_story or key != "spotlight"
+            state.team_zone = key in _TEAM_ZONE_HEADINGS
         groups = match.groupdict()
-        if groups.get("city"):
-            state.mentions.append(Sourced(value=groups["city"].strip(), line=line.no))
+        name = (groups.get("city") or "").strip()
+        if name and city_shaped(name):
+            state.mentions.append(Mention(name=name, line=line.no))
         if groups.get("count"):
             state.values["stated_role_count"] = Sourced(value=int(groups["count"]), line=line.no)
         _mark(state, key)
@@ -142,12 +182,15 @@ def _is_residue(line: Line, state: PageState) -> bool:
         return True
     if p.LEGEND_MARKER.match(line.text):
         state.skip_next, state.list_open = True, False
+        state.markers.add("chart:legend")
         return True
     if p.CITY_COUNT.match(line.text):
         state.in_chart, state.list_open = True, False
+        state.markers.add("chart:city-count")
         return True
     if p.CAPTION.match(line.text):
         state.list_open = False
+        state.markers.add("chart:caption")
         return True
     if state.in_chart and state.section == "funded-activities" and not line.text.endswith("."):
         return True
@@ -155,47 +198,55 @@ def _is_residue(line: Line, state: PageState) -> bool:
 
 
 def _read_area_note(line: Line, state: PageState, vocab: Vocabulary) -> bool:
-    """``Area: explanation`` paragraphs of 2020 pages name a policy area and explain it."""
+    """``Area: explanation`` paragraphs of 2020 pages explain the listed policy areas; with no
+    list above them, they are the list. A paragraph the cut shortened still names its area.
+
+    A paragraph's area that the printed list does not name is reported, not added: the list
+    is the city's answer, the paragraph its gloss ("Law enforcement:" glosses "Policing and
+    law enforcement").
+    """
     if state.section != "policy-areas":
         return False
-    match = p.AREA_NOTE.match(line.text)
+    match = (p.AREA_LEAD if line.cut else p.AREA_NOTE).match(line.text)
     if not match or line.text.lower().startswith("note:"):
         return False
     area = match.group("area").strip()
+    if not _area_shaped(area, vocab):
+        return False
     items = state.lists.setdefault("policy-areas", [])
-    add_item(items, make_item(Line(line.no, area, area), "policy-area", vocab))
-    state.area_notes[normalise_label(area)] = match.group("note").strip()
     state.list_open = False
+    listed = next((item for item in items if _same_area(item.text, area, vocab)), None)
+    if listed is None and any(item.line not in state.area_note_lines for item in items):
+        state.warnings.append(f"line {line.no}: explanation of {area!r}, an area the policy list above does not "
+                              "name; not added to the list")
+        return True
+    if listed is None:
+        listed = make_item(Line(line.no, area, area), "policy-area", vocab)
+        add_item(items, listed)
+        state.area_note_lines.add(line.no)
+    if not line.cut:
+        state.area_notes.setdefault(normalise_label(listed.text), match.group("note").strip())
     return True
 
 
+def _area_shaped(area: str, vocab: Vocabulary) -> bool:
+    """A policy area's name, not the start of a sentence ("The city focuses on two areas: ...")."""
+    words = area.split()
+    if vocab.lookup("policy-area", area):
+        return True
+    return len(words) <= 6 and area[0].isupper() and not _CLAUSE_WORDS.intersection(w.lower() for w in words)
+
+
+def _same_area(listed: str, area: str, vocab: Vocabulary) -> bool:
+    """One policy area printed two ways: one concept, or the words of one inside the other's."""
+    concept_a, concept_b = vocab.lookup("policy-area", listed), vocab.lookup("policy-area", area)
+    if concept_a is not None and concept_a == concept_b:
+        return True
+    words_a, words_b = set(normalise_label(listed).split()), set(normalise_label(area).split())
+    return bool(words_a and words_b) and (words_a <= words_b or words_b <= words_a)
+
+
 # --- after the pass --------------------------------------------------------------------
-
-
-def _place_header(header: Header, lines: list[Line], state: PageState, vocab: Vocabulary) -> None:
-    names = {normalise_label(mention.value) for mention in state.mentions}
-    first_label = min(header.consumed, default=None) if header.labelled else None
-    if first_label is not None:
-        before = [line for line in lines if line.no < first_label and not line.bullet and not line.md_level]
-        _place_city_country(header, before, vocab)
-    candidates = [line for line in state.bare if line.no not in header.consumed]
-    place_unlabelled(header, candidates, vocab, names)
-    state.bare = [line for line in state.bare if line.no not in header.consumed]
-
-
-def _place_city_country(header: Header, before: list[Line], vocab: Vocabulary) -> None:
-    """City and country lines above the labels of a labelled page (city first)."""
-    free = [line for line in before if line.no not in header.consumed and not line.sentence_only]
-    for line in free:
-        if header.country is None and vocab.lookup("country", line.text):
-            header.country = Sourced(value=line.text, line=line.no)
-        elif header.city is None:
-            header.city, header.region = split_place(line)
-        elif header.country is None:
-            header.country = Sourced(value=line.text, line=line.no)
-        else:
-            continue
-        header.consumed.add(line.no)
 
 
 def _bare_spotlight(bare: list[Line], header: Header) -> list[Line]:
@@ -205,34 +256,8 @@ def _bare_spotlight(bare: list[Line], header: Header) -> list[Line]:
     return story[:1]
 
 
-def _choose_city(header: Header, state: PageState, source: str) -> Sourced[str]:
-    """The city's name: the header's city line, else the majority of the sentences' mentions.
-
-    The header line is the page's own statement of the name (and keeps "Washington, D.C."
-    whole, where a sentence pattern may catch only "D.C."); mentions that differ from the
-    chosen name are reported, since one version of a page may misspell it.
-    """
-    mentions = state.mentions
-    if header.city:
-        chosen = header.city
-    elif mentions:
-        votes = Counter(normalise_label(mention.value) for mention in mentions)
-        winner = max(votes, key=lambda key: (votes[key], -_first_line(mentions, key)))
-        chosen = next(m for m in mentions if normalise_label(m.value) == winner)
-    else:
-        raise UnreadableDocument(source, "no city name anywhere: no city line and no sentence that names the city")
-    for mention in mentions:
-        if normalise_label(mention.value) != normalise_label(chosen.value):
-            state.warnings.append(f"line {mention.line}: city printed as {mention.value!r}, read as {chosen.value!r}")
-    return chosen
-
-
-def _first_line(mentions: list[Sourced[str]], key: str) -> int:
-    return min(m.line for m in mentions if normalise_label(m.value) == key)
-
-
 def _snapshot(
-    text: str, source: str, rendering: Rendering, header: Header, city: Sourced[str], state: PageState, cut_last: bool
+    text: str, source: str, rendering: Rendering, header: Header, state: PageState, stops_mid_line: bool
 ) -> Snapshot:
     lists = state.lists
     ratings, complete = _ratings(state)
@@ -241,7 +266,7 @@ def _snapshot(
               for item in lists.get("policy-areas", [])]
     values = state.values
     found = set(state.found)
-    if header.city or header.mayor or header.population or header.officers:
+    if header.consumed:
         found.add(Section.HEADER)
     for key in LIST_SCHEMES:
         if lists.get(key):
@@ -251,13 +276,13 @@ def _snapshot(
     order = list(Section)
     missing = [section for section in order if section not in found]
     last_expected = Section.SUCCESS_FACTORS if rendering == Rendering.PDF_MARKDOWN else Section.DATA_AVAILABILITY
-    truncated = cut_last or not complete or last_expected in missing
+    truncated = stops_mid_line or not complete or last_expected in missing
     return Snapshot(
         source=source,
         source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         rendering=rendering,
         survey_round=values.get("round_note") or _pdf_round(rendering, header) or values.get("round_2020"),
-        city=city,
+        city=header.city,
         region=header.region,
         country=header.country,
         mayor=header.mayor,
@@ -287,7 +312,7 @@ def _snapshot(
         sections_found=[section for section in order if section in found],
         sections_missing=missing,
         truncated=truncated,
-        warnings=state.warnings,
+        warnings=header.warnings + state.warnings,
     )
 
 

@@ -1,8 +1,9 @@
-"""The printed wording of snapshot pages: section headings, labels and template sentences.
+"""The printed wording of snapshot pages: section headings, labels, chart residue.
 
 All patterns run on :func:`mapper.text.plain` text (bold removed, quotes straightened), so
 one expression covers the web page and the PDF edition. Named group ``city`` captures a
-mention of the city's name wherever the template prints it.
+mention of the city's name wherever the template prints it. The template *sentences* are
+one table in :mod:`mapper.sentences`; the fragments they share with the headings are here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,17 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, _I)
 
 
+# A city's name as the templates print it: starts with a letter, holds no sentence
+# punctuation, and may carry a state suffix ("Port Avalon, OR", "Washington, D.C.").
+# Whether a capture really is a name is checked by mapper.names.city_shaped.
+NAME = r"(?P<city>[^\W\d_][^,;:!?()\[\]\"*|]{0,58}?(?-i:,\s?(?:[A-Z]{2}\b\.?|D\.\s?C\.))?)"
+# Where a template sentence starts: the line's start or the end of the previous sentence.
+START = r"(?:^|(?<=[.!?]\s))"
+# The survey's comparison before the subject: "Along with 50% of cities surveyed, ",
+# "Similar to more than half of cities surveyed, ", "Similar to 61% of participating cities
+# in the 2020 survey, ". Percentages and wording differ between site versions.
+COMPARISON = r"(?:[^,.]{0,80}\bcities\b[^,.]{0,60},\s+)?"
+
 # Section headings, in page order. The key is a model Section value, a data-availability
 # level, or one of: "vision", "funding", "measured" (headings that open no list).
 HEADINGS: list[tuple[str, re.Pattern[str]]] = [
@@ -26,7 +38,7 @@ HEADINGS: list[tuple[str, re.Pattern[str]]] = [
     ("policy-areas", _rx(r"^(?:the )?policy areas (?:that )?(?P<city>.+?) (?:is|are) focus(?:ed|ing|es) on:?$")),
     ("policy-areas", _rx(r"^the top (?:\w+ )?priority policy areas?\b.*:$")),
     ("roles", _rx(r"^(?P<city>.+?) (?:utili[sz]es|uses|employs) (?P<count>\d+) different innovation skills? or roles?\.?$")),
-    ("roles", _rx(r"^staff skills and profiles include:?$")),
+    ("roles", _rx(r"^(?:staff skills and profiles include|innovation skills (?:or|and) roles):?$")),
     ("terms", _rx(r"^terms (?P<city>.+?) most associates? with innovation:?$")),
     ("terms", _rx(r"^the city most closely associates innovation(?: capacity)? with the following terms:?$")),
     ("activities", _rx(r"^(?P<city>.+?)'s? most common innovation activities:?$")),
@@ -61,35 +73,5 @@ POPULATION = re.compile(
 )
 PDF_TITLE = _rx(r"^city innovation snapshot\s*[|:-]\s*(?P<place>.+)$")
 NAME_ANNOTATION = re.compile(r"\s*\(([^)]*)\)\s*")
-
-# Template sentences. ``(?:^|,\s)`` anchors a city name after "Along with 50% of cities surveyed, ".
-_SUBJECT = r"(?:^|,\s)(?P<city>[^,]+?)"
-STRATEGY = _rx(_SUBJECT + r"\s(?P<verb>does not have|doesn't have|has)\san explicit innovation strategy")
-APPROACH = _rx(_SUBJECT + r"\sapproaches innovation capacity\s(?P<how>.+?)\.(?:\s|$)")
-FUNDING = _rx(_SUBJECT + r"\s(?P<verb>does not have|doesn't have|has)\s(?:any\s)?dedicated funding\b")
-PARTNERS = _rx(
-    r"^(?P<city>.+?) has developed partnerships to promote (?:its )?innovation capacity with (?P<list>.+?)\.?$"
-)
-INTERNAL = _rx(r"^(?P<city>.+?)'s? innovation work is internal to the city administration")
-DATA_PARTNERS = _rx(r"data partnerships with (?P<list>.+?) to collect and analy[sz]e data")
-NO_PRIORITY = _rx(r"^(?P<city>.+?) does not prioriti[sz]e (?:any )?policy (?:sectors|areas)")
-TEAM = _rx(
-    r"innovation work is (?!internal)|dedicated team for innovation|team (?:dedicated|devoted) to innovation|"
-    r"task group|in charge of .*innovation work|does not have a dedicated team"
-)
-TEAM_CITY = _rx(r"(?:^|,\s)(?P<city>[^,]+?)'s? innovation work is\b|in charge of (?P<city2>.+?)'s? innovation work")
-TEAM_SIZE = _rx(
-    r"(?P<more>more than |over )?(?P<count>\d[\d,]*) (?:full-time )?"
-    r"(?:staff(?: members)?|people|persons|employees|members|officials|civil servants)\b"
-    r"|team of (?P<more2>more than |over )?(?P<count2>\d[\d,]*)\b"
-)
-ACTIVITIES_MAIN = _rx(r"^(?P<city>.+?)'s? most common innovation activities are (?P<list>.+?)\.(?:\s|$)")
-ACTIVITIES_ALSO = _rx(r"innovation activities also include (?P<list>.+?)\.(?:\s|$)")
-FUNDED_DIRECTED = _rx(
-    r"(?:^|,\s)(?P<city>[^,]+?)'s? funding for innovation capacity is (?:generally |mainly |also )*"
-    r"directed towards (?P<list>.+?)(?:\*|,? which |\.(?:\s|$))"
-)
-FUNDED_INVESTS = _rx(r"^(?P<city>.+?) also invests in (?P<list>.+?)\.(?:\s|$)")
-ROUND_NOTE = _rx(r"^note: the city innovation snapshot \(pdf version\) was produced in (?P<year>\d{4})")
-ROUND_2020 = _rx(r"\b2020 survey\b")
 AREA_NOTE = re.compile(r"^(?P<area>[^:]{2,80}):\s+(?P<note>.{20,})$")
+AREA_LEAD = re.compile(r"^(?P<area>[^:]{2,80}):\s+\S")  # the start of one, which a cut may have left

@@ -182,7 +182,8 @@ def _city_values(snapshot: Snapshot) -> Iterator[tuple[str, object]]:
         if sourced is not None:
             yield name, sourced.value
     if size is not None:
-        yield ("teamSizeMoreThan" if size.more_than else "teamSize"), size.count
+        # a lower bound ("more than 40", the low end of "3-5") is not the exact staff
+        yield ("teamSize" if size.exact else "teamSizeMoreThan"), size.count
 
 
 def _person(out: _Graph, person: Person, city: str, base: str) -> NamedNode:

@@ -16,6 +16,13 @@ Two sources, in order of authority:
     printed, or without accents) as the only place of that name in the printed country is
     ``owl:sameAs`` it; a match by a variant of the name ("City of X"), or without a country
     to restrict it, is ``skos:closeMatch``.
+``reconciled-qids.csv`` (online, reviewable)
+    Written by ``citykg reconcile`` from Wikidata itself (restricted to the city's country and
+    to human settlements), one row per city with its evidence (the names searched, the
+    candidate's label, country and score). A city the two files above leave unlinked takes
+    the row's QID: ``skos:closeMatch`` as written (one source), ``owl:sameAs`` once a reviewer
+    sets the row's status to ``verified``; ``ambiguous``, ``unmatched`` and ``rejected`` rows
+    link nothing.
 ``countries.csv`` (countries)
     Natural Earth Admin-0 countries and @rapideditor/country-coder side by side
     (``refresh.py``): a QID both give is ``owl:sameAs``, one only ``skos:closeMatch``. The
@@ -62,12 +69,18 @@ SKOS_CLOSE_MATCH = SKOS + "closeMatch"
 CURATED_FILE = "verified-qids.csv"
 GAZETTEER_FILE = "natural-earth-50m-populated-places.csv"
 COUNTRIES_FILE = "countries.csv"
+RECONCILED_FILE = "reconciled-qids.csv"
+# The links file ``citykg reconcile`` writes: the columns of verified-qids.csv, then the evidence.
+RECONCILED_COLUMNS = ("kind", "label", "country_iso2", "qid", "status", "geonames_id", "method", "score",
+                      "candidate_label", "candidate_country", "query", "candidates", "endpoint", "retrieved", "note")
+LINKING_STATUSES = ("reconciled", "verified", "provisional")  # rows with these statuses (and a QID) link
 GRAPH_NAME = "reconciliation"  # the graph is {base}reconciliation
 
 MATCHED, UNMATCHED, AMBIGUOUS = "matched", "unmatched", "ambiguous"
 SAME_AS, CLOSE_MATCH = "sameAs", "closeMatch"
 CURATED, EXACT, FOLDED, VARIANT = "curated-list", "gazetteer-exact", "gazetteer-folded", "gazetteer-variant"
 COUNTRY_TABLE = "country-table"
+ONLINE = "wikidata-online"
 
 # Confidence is a rank for readers and queries, not a probability: curated verified > curated
 # one-source > gazetteer by exact name > by folded name > by a variant of the name; a city
@@ -77,6 +90,8 @@ CONFIDENCE = {
     ("curated", "other"): Decimal("0.7"),
     (COUNTRY_TABLE, "verified"): Decimal("1.0"),
     (COUNTRY_TABLE, "other"): Decimal("0.7"),
+    (ONLINE, "verified"): Decimal("0.95"),  # found online, then checked by a reviewer
+    (ONLINE, "other"): Decimal("0.75"),  # found online, one candidate in the country, not yet reviewed
     EXACT: Decimal("0.9"),
     FOLDED: Decimal("0.85"),
     VARIANT: Decimal("0.7"),
@@ -234,6 +249,44 @@ class CountryRow:
         return f"{COUNTRIES_FILE} line {self.line} ({'; '.join(p for p in parts if p)})"
 
 
+@dataclass(frozen=True)
+class ReconciledEntry:
+    """One row of reconciled-qids.csv (written by ``citykg reconcile``, reviewable by hand)."""
+
+    line: int
+    label: str
+    iso2: str
+    country: str | None  # IRI of the country concept with that notation
+    qid: str  # "" when the row links nothing (ambiguous, unmatched)
+    status: str  # reconciled | verified | provisional | ambiguous | unmatched | rejected
+    fields: dict[str, str]  # every column as written (the evidence)
+
+    @property
+    def links(self) -> bool:
+        return bool(self.qid) and self.status in LINKING_STATUSES
+
+    def record(self) -> str:
+        """``reconciled-qids.csv line 3 (https://query.wikidata.org/sparql, 2026-11-29)``"""
+        where = ", ".join(v for v in (self.fields.get("endpoint", ""), self.fields.get("retrieved", "")[:10]) if v)
+        return f"{RECONCILED_FILE} line {self.line}" + (f" ({where})" if where else "")
+
+
+def parse_reconciled(text: str, vocab: Vocabulary | None = None) -> list[ReconciledEntry]:
+    """The city rows of reconciled-qids.csv; a malformed QID is read as none."""
+    by_notation = _countries_by_notation(vocab or default_vocabulary())
+    reader = csv.DictReader(io.StringIO(text))
+    rows = []
+    for row in reader if text.strip() else []:
+        fields = {key: (value or "").strip() for key, value in row.items() if key}
+        if fields.get("kind", "city") != "city" or not fields.get("label"):
+            continue
+        qid = fields.get("qid", "")
+        iso2 = fields.get("country_iso2", "").upper()
+        rows.append(ReconciledEntry(reader.line_num, fields["label"], iso2, by_notation.get(iso2),
+                                    qid if _QID.match(qid) else "", fields.get("status", ""), fields))
+    return rows
+
+
 def pick_country_row(iso2: str | None, labels: Iterable[str], rows: list[CountryRow]) -> CountryRow | None:
     """The countries.csv row of a country concept (ISO code ``iso2``, names ``labels``).
 
@@ -261,6 +314,7 @@ class Gazetteer:
     curated: list[CuratedEntry]
     vocab: Vocabulary
     countries: list[CountryRow] = field(default_factory=list)
+    reconciled: list[ReconciledEntry] = field(default_factory=list)  # reconciled-qids.csv
     exact: dict[str, list[Place]] = field(default_factory=dict)
     folded: dict[str, list[Place]] = field(default_factory=dict)
     admin1: dict[str, set[str | None]] = field(default_factory=dict)  # admin-1 key -> its countries
@@ -282,13 +336,17 @@ class Gazetteer:
 
 def load_gazetteer(directory: Path, vocab: Vocabulary | None = None) -> Gazetteer:
     """Read ``verified-qids.csv``, the Natural Earth CSV and (when present) ``countries.csv``
-    from ``directory`` (UTF-8)."""
+    and ``reconciled-qids.csv`` from ``directory`` (UTF-8)."""
     directory = Path(directory)
     curated = (directory / CURATED_FILE).read_text(encoding="utf-8-sig")
     places = (directory / GAZETTEER_FILE).read_text(encoding="utf-8-sig")
     countries_path = directory / COUNTRIES_FILE
     countries = countries_path.read_text(encoding="utf-8-sig") if countries_path.exists() else ""
-    return parse_gazetteer(places, curated, vocab, countries)
+    gazetteer = parse_gazetteer(places, curated, vocab, countries)
+    reconciled_path = directory / RECONCILED_FILE
+    if reconciled_path.exists():
+        gazetteer.reconciled = parse_reconciled(reconciled_path.read_text(encoding="utf-8-sig"), gazetteer.vocab)
+    return gazetteer
 
 
 def parse_country_rows(countries_csv: str) -> list[CountryRow]:
@@ -451,7 +509,16 @@ class Reconciler:
     # cities
 
     def city(self, name: str, region: str | None = None, country: str | None = None) -> Match:
-        """Reconcile a printed city name; ``region`` and ``country`` as printed, if at all."""
+        """Reconcile a printed city name; ``region`` and ``country`` as printed, if at all. The
+        offline sources first; a city they leave unlinked takes its reconciled-qids.csv row."""
+        offline = self.offline_city(name, region, country)
+        if offline.matched or not self.gazetteer.reconciled:
+            return offline
+        return self._reconciled_city(name, region, country, offline) or offline
+
+    def offline_city(self, name: str, region: str | None = None, country: str | None = None) -> Match:
+        """The match of the curated list and the gazetteer alone (``citykg reconcile`` asks
+        Wikidata about the cities these leave unlinked)."""
         name, region = split_city_region(name, region)
         country_concept = self.vocab.lookup("country", country) if country else None
         notes = []
@@ -498,6 +565,32 @@ class Reconciler:
         region = snapshot.region.value if snapshot.region else None
         return SnapshotMatches(self.city(snapshot.city.value, region, country),
                                self.country(country) if country else None)
+
+    def _reconciled_city(self, name: str, region: str | None, country: str | None, offline: Match) -> Match | None:
+        """The linking reconciled-qids.csv row of this city (its name or a variant, and its
+        country); None when there is none. Two rows with different QIDs link nothing."""
+        name, region = split_city_region(name, region)
+        concept = self.vocab.lookup("country", country) if country else None
+        keys = {name_key(n, fold=True) for n in (name, *name_variants(name))}
+        rows = [r for r in self.gazetteer.reconciled
+                if name_key(r.label, fold=True) in keys and (concept is None or r.country == concept.iri)]
+        linking = [r for r in rows if r.links]
+        qids = _distinct(r.qid for r in linking)
+        if len(qids) > 1:
+            return Match(AMBIGUOUS, candidates=qids, note=_join([offline.note], f"{RECONCILED_FILE} gives {len(qids)} QIDs for {name!r}"))
+        if not linking:
+            return None
+        row = linking[0]
+        verified = row.status == "verified"
+        evidence = row.fields
+        why = (f"{name!r} reconciled online: {evidence.get('query') or 'no query recorded'}; candidate "
+               f"{evidence.get('candidate_label') or '?'} ({row.qid}) in {evidence.get('candidate_country') or row.iso2}, "
+               f"score {evidence.get('score') or '?'}; status {row.status}"
+               + (" (checked by a reviewer)" if verified else " (one source, not reviewed)"))
+        return Match(MATCHED, row.qid, SAME_AS if verified else CLOSE_MATCH, ONLINE,
+                     CONFIDENCE[(ONLINE, "verified" if verified else "other")], RECONCILED_FILE,
+                     note=_join([offline.note] if offline.note else [], why), record=row.record(),
+                     matched_name=evidence.get("candidate_label") or row.label, country_code=row.iso2 or None)
 
     def _curated_city(self, names: list[str], country: Concept | None, regions: set | None, notes: list[str]) -> Match | None:
         """The curated city of that name (and country, and the region's country, when printed)."""

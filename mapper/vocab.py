@@ -53,6 +53,11 @@ class Vocabulary:
         key = normalise_label(text)
         return [scheme for scheme, labels in self.by_label.items() if key in labels]
 
+    def continues(self, scheme: str, text: str) -> bool:
+        """True when a longer label of ``scheme`` begins with ``text`` (which a cut may have left)."""
+        key = normalise_label(text)
+        return bool(key) and any(label != key and label.startswith(key) for label in self.by_label.get(scheme, {}))
+
     def is_whole_label(self, text: str) -> bool:
         """True when ``text`` is a label that no longer label of any scheme begins with.
 

@@ -1,8 +1,14 @@
-"""Shared fixtures: a store built once from seeds/, and an in-process ``citykg`` runner."""
+"""Shared fixtures: a store built once from seeds/, the same seeds in ``oxigraph serve``, the
+store the HTTP suites serve (both, in turn), and an in-process ``citykg`` runner.
+
+The endpoint, linked-data and canned-query suites run once per store backend: their tests are
+named ``…[embedded]`` and ``…[remote]``, so ``pytest -k remote`` runs them against the remote
+store alone (``-k "not remote"`` skips it).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +17,9 @@ from pyoxigraph import CanonicalizationAlgorithm, Dataset, Quad
 
 from server.cli.main import main
 from server.store.build import build_store
+from server.store.remote import RemoteStore
 from server.store.report import BuildReport
+from tests.live import oxigraph_serve
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -45,6 +53,30 @@ def seed_store(seed_build: SeedBuild) -> Path:
     return seed_build.store
 
 
+@pytest.fixture(scope="session")
+def remote_seed_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteStore]:
+    """seeds/ built into ``oxigraph serve`` over the SPARQL protocols (read-only use, like
+    ``seed_store``). citykg asks Oxigraph for the union of the graphs per query (with
+    ``--union-default-graph`` Oxigraph would ignore every FROM); the server stops, by its own
+    limit, a query citykg has given up on."""
+    location = tmp_path_factory.mktemp("remote-seed-store")
+    with oxigraph_serve(location, "--timeout-s", "10") as url:
+        store = RemoteStore.at(url, timeout=10)
+        report = build_store([SEEDS], store)
+        assert report.written, report.reason_not_written
+        yield store
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def served_store(request: pytest.FixtureRequest, seed_store: Path) -> str | RemoteStore:
+    """What the HTTP suites serve (``CITYKG_STORE``): the seed store on disk, then the same
+    seeds in a remote store. Expected answers still come from ``seed_store``, so the remote
+    runs also check that both stores hold the same graph."""
+    if request.param == "embedded":
+        return str(seed_store)
+    return request.getfixturevalue("remote_seed_store")
+
+
 @pytest.fixture
 def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     """Run ``citykg ARGS...`` in-process and return its exit status and output."""
@@ -74,11 +106,11 @@ def canonical() -> Callable[[Iterable[Quad]], set[str]]:
 
 
 @pytest.fixture(scope="session")
-def seed_app(seed_store: Path):
+def seed_app(served_store: str | RemoteStore):
     """One app (and its worker processes) over the seed store for every HTTP test that reads it."""
     from server.web.app import close_app, create_app
 
-    app = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 2, "TESTING": True})
+    app = create_app({"CITYKG_STORE": served_store, "CITYKG_WORKERS": 2, "TESTING": True})
     yield app
     close_app(app)
 

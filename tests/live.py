@@ -1,15 +1,21 @@
-"""Servers for tests: an app on waitress in a thread, or ``citykg serve`` as a subprocess.
+"""Servers for tests: an app on waitress in a thread, ``citykg serve`` as a subprocess, and
+``oxigraph serve`` (the test extra's binary) as a remote SPARQL store.
 
-Both bind 127.0.0.1 on a port the OS picks, so tests never collide or listen beyond the host.
+All bind 127.0.0.1 on a port the OS picks, so tests never collide or listen beyond the host.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +59,55 @@ def citykg_serve(args: Sequence[str | Path]) -> Iterator[str]:
         process.terminate()  # SIGTERM: the server closes its workers and exits 0
         try:
             process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def oxigraph_binary() -> str:
+    """The ``oxigraph`` command of the test extra (beside this Python, else on PATH)."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    found = str(beside) if beside.exists() else shutil.which("oxigraph")
+    if found is None:
+        raise RuntimeError("the `oxigraph` command (PyPI oxigraph, in the test extra) is not installed")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def oxigraph_serve(location: Path | None, *options: str) -> Iterator[str]:
+    """``oxigraph serve [--location DIR] --bind 127.0.0.1:PORT OPTIONS`` (in memory without a
+    location); yields its base URL (routes ``/query``, ``/update``, ``/store``) once it
+    answers, and stops it afterwards."""
+    port = free_port()
+    where = ["--location", str(location)] if location is not None else []
+    process = subprocess.Popen(
+        [oxigraph_binary(), "serve", *where, "--bind", f"127.0.0.1:{port}", *options],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/query?query=ASK%7B%7D", timeout=2):
+                    break
+            except urllib.error.HTTPError:
+                break  # it answers
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"oxigraph serve did not start: {process.communicate()[1]!r}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

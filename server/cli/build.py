@@ -13,6 +13,7 @@ from rich.text import Text
 
 from mapper.rdf import DEFAULT_BASE
 from server.cli.output import UsageError, fail, plural, store_option, write_file, write_stdout
+from server.cli.stores import add_store_url_options, chosen_store
 from server.errors import EXIT_NO, EXIT_OK
 from server.sparql.dataset import EXPORT_FORMATS, export_dataset
 from server.store.backends import backend
@@ -30,6 +31,7 @@ def add_build(commands: argparse._SubParsersAction) -> None:
     build = commands.add_parser("build", help="read snapshot documents and (re)build the store atomically")
     build.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: seeds/)")
     store_option(build)
+    add_store_url_options(build)
     build.add_argument("--base-iri", default=DEFAULT_BASE, metavar="IRI", help=f"data base IRI (default: {DEFAULT_BASE})")
     build.add_argument("--strict", action="store_true", help="fail, keeping the old store, if any document is unreadable")
     build.add_argument("--report", type=Path, metavar="FILE", help="write the build report as JSON")
@@ -42,16 +44,17 @@ def cmd_build(args: argparse.Namespace, console: Console) -> int:
     if args.report is not None and not args.report.parent.is_dir():
         raise UsageError(f"--report {args.report}: directory {args.report.parent} does not exist")
     paths = args.paths or [DEFAULT_INPUT]
+    store = backend(chosen_store(args))
     with _progress() as progress:
         task = progress.add_task("reading", total=None, source="")
         hook = lambda done, total, source: progress.update(task, completed=done, total=total, source=source)  # noqa: E731
-        report = build_store(paths, args.store, args.base_iri, strict=args.strict, on_progress=hook)
+        report = build_store(paths, store, args.base_iri, strict=args.strict, on_progress=hook)
     if args.report is not None:
         write_file(args.report, report.to_json().encode(), "--report")
     console.print(summary_table(report))
     console.print(totals_line(report), soft_wrap=True)
     if not report.written:
-        return fail(f"{report.reason_not_written}; the store at {args.store} was left as it was", EXIT_NO)
+        return fail(f"{report.reason_not_written}; the store at {store.location} was left as it was", EXIT_NO)
     return EXIT_OK
 
 
@@ -132,13 +135,14 @@ def add_export(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=tuple(EXPORT_FORMATS), default="turtle", help="default: turtle")
     export.add_argument("-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of stdout")
     store_option(export)
+    add_store_url_options(export)
     export.set_defaults(handler=cmd_export)
 
 
 def cmd_export(args: argparse.Namespace, console: Console) -> int:
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"-o {args.output}: directory {args.output.parent} does not exist")
-    data = export_dataset(backend(args.store).open(), args.format)
+    data = export_dataset(backend(chosen_store(args)).open(), args.format)
     if args.output is None:
         write_stdout(data)
     else:
@@ -152,6 +156,7 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
 def add_validate(commands: argparse._SubParsersAction) -> None:
     validate = commands.add_parser("validate", help="check the store against ontology/shapes.ttl (SHACL)")
     store_option(validate)
+    add_store_url_options(validate)
     validate.set_defaults(handler=cmd_validate)
 
 
@@ -161,7 +166,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
 
     if not SHAPES_FILE.is_file():
         raise UsageError(f"no SHACL shapes at {SHAPES_FILE}")
-    store = backend(args.store).open()
+    store = backend(chosen_store(args)).open()
     prefixes = ordered_prefixes(store_prefixes(store))
     results = validate_store(store, SHAPES_FILE)
     for r in results:

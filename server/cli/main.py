@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from server.cli import build, fetch, query, serve
+from server.cli import build, fetch, query, reconcile, serve
 from server.cli.output import console, fail
 from server.errors import EXIT_INTERRUPTED, EXIT_USAGE, CitykgError
 
@@ -42,4 +42,5 @@ def _parser() -> argparse.ArgumentParser:
     query.add_queries(commands)
     serve.add_commands(commands)
     fetch.add_commands(commands)
+    reconcile.add_commands(commands)
     return parser

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from server.cli.output import DEFAULT_STORE, fail
+from server.cli.stores import add_store_url_options, chosen_store
 from server.errors import EXIT_OK, EXIT_USAGE
 from server.sparql import admission, limits
 from server.sparql.executor import DEFAULT_SERVICE_ALLOWLIST
 from server.sparql.federation import DEFAULT_WIKIDATA_ENDPOINT, FederationConfigError, validate_endpoint
 from server.sparql.limits import DEFAULT_TIMEOUT, format_bytes
+from server.store.interface import StoreBackend
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -67,6 +69,7 @@ def add_commands(commands: argparse._SubParsersAction, store_default: Path = DEF
                        help="query workers reach only the federation proxy (a network namespace): auto tries, required "
                             "refuses to start without it (default: auto)")
     add_wikidata_option(serve)
+    add_store_url_options(serve, serving=True)
     serve.set_defaults(handler=cmd_serve)
 
 
@@ -92,8 +95,9 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
     """Build the app (fails fast without a store), bind, serve until Ctrl-C or SIGTERM."""
     from server.web.serving import Serving  # Flask and waitress: only this command pays
 
+    store = chosen_store(args, timeout=args.max_timeout or args.timeout)  # a remote store's own limit: the ceiling
     config: dict[str, Any] = {
-        "CITYKG_STORE": str(args.store),
+        "CITYKG_STORE": store if isinstance(store, StoreBackend) else str(store),
         "CITYKG_TIMEOUT": args.timeout,
         "CITYKG_MAX_TIMEOUT": args.max_timeout,
         "CITYKG_SERVICE_ALLOWLIST": tuple(args.service_allowlist),
@@ -135,7 +139,7 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
         allow += f"; through citykg's proxy on 127.0.0.1:{proxy.port}, cache {proxy.config.cache_dir or 'in memory'}"
     heavy = serving.lanes.heavy
     print(
-        f"citykg: serving {args.store} at {serving.url}sparql "
+        f"citykg: serving {store.location if isinstance(store, StoreBackend) else store} at {serving.url}sparql "
         f"({cfg.workers} workers + {heavy.config.workers if heavy else 0} heavy, timeout {cfg.timeout:g} s, max {cfg.max_timeout:g} s, "
         f"{cfg.max_rows} rows; SERVICE allowed: {allow}) — Ctrl-C stops",
         flush=True,

@@ -12,7 +12,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Triple, serialize
 
 from mapper.rdf import ONTOLOGY_IRI
-from server.sparql.formats import triples_as_turtle
+from server.sparql.formats import FORMATS_BY_NAME, graph_bytes, triples_as_turtle
 from server.sparql.jsonld import triples_as_context_jsonld
 from server.store.interface import GraphReader
 from server.store.prefixes import (
@@ -53,7 +53,8 @@ def sorted_quads(store: GraphReader) -> list[Quad]:
 
 
 def export_dataset(store: GraphReader, fmt: str) -> bytes:
-    """The whole store in ``fmt`` (a key of EXPORT_FORMATS)."""
+    """The whole store in ``fmt`` (a key of EXPORT_FORMATS, the dumps VoID lists, or the name
+    of another graph format of ``server.sparql.formats``, written from the union)."""
     if fmt == "nquads":
         return serialize(sorted_quads(store), format=RdfFormat.N_QUADS)
     prefixes = store_prefixes(store)
@@ -65,6 +66,9 @@ def export_dataset(store: GraphReader, fmt: str) -> bytes:
         return triples_as_turtle(triples, prefixes)
     if fmt == "jsonld":
         return triples_as_context_jsonld(triples, prefixes)
+    other = FORMATS_BY_NAME.get(fmt)  # N-Triples, RDF/XML, N3: the union too, for /export?format=nt
+    if other is not None and other.serves == "graph":
+        return graph_bytes(triples, other.media_type, prefixes)
     raise ValueError(f"unknown export format {fmt!r}")
 
 

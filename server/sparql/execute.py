@@ -39,7 +39,6 @@ from server.sparql.request import (
     QueryResponse,
     QuerySyntaxError,
     ResultTooLarge,
-    ServiceFailed,
     ServiceNotAllowed,
     StoreFailure,
     UnsupportedFormat,
@@ -91,10 +90,9 @@ def execute(
     except RuntimeError as exc:  # evaluation refused the query (e.g. a substitution not projected)
         raise EvaluationError(f"the query cannot be evaluated: {exc}") from None
     except OSError as exc:  # the store, or a SERVICE endpoint, failed while reading
+        upstream = federation.upstream_failure(str(exc), service_rewrites)  # a 502/504 naming no internal address
         message = federation.public_message(" ".join(str(exc).split()), service_rewrites)
-        if service_rewrites and any(proxy in request.query for proxy in service_rewrites.values()):
-            raise ServiceFailed(f"a SERVICE call failed: {message}") from None
-        raise StoreFailure(f"the query failed while reading: {message}") from None
+        raise upstream or StoreFailure(f"the query failed while reading: {message}") from None
     check_response_size(len(response.body), max_response)
     return response
 

@@ -41,7 +41,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -68,6 +68,7 @@ from server.sparql.request import (
     StoreFailure,
     Unavailable,
 )
+from server.store.interface import StoreBackend
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ _STDERR_TAIL = 4096  # bytes of a dead worker's stderr read to tell why it died
 
 @dataclass(frozen=True)
 class ExecutorConfig:
-    store: Path
+    store: Path | StoreBackend  # what ``server.store.backends.backend`` takes; crosses to the workers as is
     workers: int = 2
     timeout: float = DEFAULT_TIMEOUT  # per query, when the request names none
     max_timeout: float = DEFAULT_TIMEOUT  # the most a request may ask for (raise it here only)
@@ -193,6 +194,13 @@ def _guard(conn: Connection, settings: dict[str, Any]) -> str | None:
 
     if settings["network_guard"] == "off":
         return "off (--network-guard off)"
+    from server.store.backends import backend
+
+    if not backend(settings["store"]).evaluates_in_process:  # a remote store: the workers must reach it
+        if settings["network_guard"] == "required":
+            conn.send(("failed", "the network guard is required, and a remote store must be reachable from the workers"))
+            return None
+        return "off (the store is remote: the workers must reach it)"
     try:
         listeners = isolate(settings["egress_ports"])
     except GuardUnavailable as exc:
@@ -271,7 +279,7 @@ class Executor:
         self.retried = 0  # requests retried after their worker was killed from outside
         self._ready = threading.Event()  # set once a worker has been ready
         self._logs = Path(tempfile.mkdtemp(prefix="citykg-workers-"))
-        self._settings = {key: value for key, value in asdict(config).items() if key != "store"} | {"store": str(config.store)}
+        self._settings = {item.name: getattr(config, item.name) for item in fields(config)}  # the store crosses as is
         for _ in range(config.workers):
             self._start_worker()
         atexit.register(self.close)

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from server.sparql import scan, services
+from server.sparql.request import SparqlError, UpstreamFailure, UpstreamTimeout
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,31 @@ def public_message(message: str, rewrites: Mapping[str, str] | None) -> str:
     back = {proxy: endpoint for endpoint, proxy in (rewrites or {}).items() if endpoint != WIKIDATA_PLACEHOLDER}
     for proxy in sorted(back, key=len, reverse=True):
         message = message.replace(proxy, back[proxy])
-    return _PROXY_URL.sub("the federation proxy", message)
+    return _PROXY_URL.sub("citykg's federation proxy", message)
+
+
+# How pyoxigraph reports a SERVICE call that got an error status ("Error 502 Bad Gateway
+# returned by http://127.0.0.1:41234/wikidata with payload:\n<the proxy's message>").
+_SERVICE_STATUS = re.compile(r"Error (?P<status>\d{3})\b[^\n]*? returned by (?P<url>\S+) with payload:\s*(?P<detail>.*)", re.DOTALL)
+
+
+def upstream_failure(message: str, rewrites: Mapping[str, str] | None = None) -> SparqlError | None:
+    """What a query that failed in a SERVICE call to citykg's proxy is: a 504 when the endpoint did
+    not answer in time, else a 502, with the proxy's own words (they name the configured endpoint)
+    and never the proxy's address. None when ``message`` is not such a failure."""
+    found = _SERVICE_STATUS.search(message)
+    if found is None and not _PROXY_URL.search(message):
+        return None
+    if found is None:  # the proxy itself could not be reached
+        return UpstreamFailure("the federated query failed: citykg's Wikidata proxy did not answer")
+    detail = public_message(found["detail"].strip(), rewrites) or f"status {found['status']}"
+    if found["status"] == "504":
+        return UpstreamTimeout(f"the federated query stopped: {detail}")
+    return UpstreamFailure(f"the federated query failed: {detail}")
+
+
+def rewrites_for(endpoint: str, proxy_url: str) -> dict[str, str]:
+    return {WIKIDATA_PLACEHOLDER: proxy_url, endpoint: proxy_url}
 
 
 # --- the proxy -------------------------------------------------------------------------------
@@ -301,7 +326,8 @@ class WikidataProxy:
             self.stats.upstream += 1
         started = time.monotonic()
         plain = "text/plain; charset=utf-8"
-        timeout = f"the SPARQL endpoint {endpoint} did not answer within {self.config.timeout:g} s"
+        named = f"the {'Wikidata' if endpoint == self.config.endpoint else 'SPARQL'} endpoint {endpoint}"
+        timeout = f"{named} did not answer within {self.config.timeout:g} s"
         try:
             with self._opener.open(request, timeout=self.config.timeout) as response:  # http(s) only: validated
                 body = _read_capped(response, self.config.max_answer)
@@ -309,21 +335,21 @@ class WikidataProxy:
                 log.info("federation: %s %d bytes in %.2f s", endpoint, len(body), time.monotonic() - started)
                 return response.status, content_type, body
         except _TooLarge:
-            return 502, plain, f"the SPARQL endpoint {endpoint} sent an answer larger than {self.config.max_answer} bytes, the limit of citykg's federation proxy".encode()
+            return 502, plain, f"{named} sent an answer larger than {self.config.max_answer} bytes, the limit of citykg's federation proxy".encode()
         except _OffSite as exc:
-            return 502, plain, f"the SPARQL endpoint {endpoint} redirected to another host ({exc}); only redirects on its own host are followed".encode()
+            return 502, plain, f"{named} redirected to another host ({exc}); only redirects on its own host are followed".encode()
         except urllib.error.HTTPError as exc:
             detail = _read_detail(exc)
             log.warning("federation: %s answered %d", endpoint, exc.code)
             status = exc.code if exc.code in (400, 403, 429, 500, 502, 503, 504) else 502
-            return status, plain, f"the SPARQL endpoint {endpoint} answered {exc.code}: {detail}".encode()
+            return status, plain, f"{named} answered {exc.code}: {detail}".encode()
         except TimeoutError:
             return 504, plain, timeout.encode()
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, TimeoutError):
                 return 504, plain, timeout.encode()
-            return 502, plain, f"the SPARQL endpoint {endpoint} cannot be reached: {reason}".encode()
+            return 502, plain, f"{named} cannot be reached: {reason}".encode()
 
     # the cache: in memory, and on disk when a directory is configured ------------------------
 

@@ -120,10 +120,17 @@ class StoreFailure(SparqlError):
     http_status = 500
 
 
-class ServiceFailed(SparqlError):
-    """An allowed SERVICE endpoint failed (unreachable, an error status, too slow, too large)."""
+class UpstreamFailure(SparqlError):
+    """A federated endpoint (Wikidata) failed or cannot be reached: a bad gateway, not our fault
+    nor the client's. The message names the configured endpoint, never citykg's own proxy."""
 
     http_status = 502
+
+
+class UpstreamTimeout(UpstreamFailure):
+    """A federated endpoint did not answer in time."""
+
+    http_status = 504
 
 
 class UnsupportedMediaType(SparqlError):

@@ -3,9 +3,11 @@
 - ``server.store.interface``: the store interface (``StoreBackend``: version, open, replace; and
   ``GraphReader``: what readers call) and the store errors. ``server.store.backends.backend()``
   turns a location into an implementation.
-- ``server.store.embedded``: the implementation used today, an Oxigraph store on disk
+- ``server.store.embedded``: the default implementation, an Oxigraph store on disk
   (pyoxigraph), replaced atomically by swapping a symlink. The only module that opens
   pyoxigraph stores.
+- ``server.store.remote``: any SPARQL 1.1 store, read through the SPARQL 1.1 Protocol and
+  built through the Graph Store HTTP Protocol (``--store-url``).
 - ``server.store.build``: documents in, one named graph per snapshot out, written whole.
 - ``server.store.report``: what each document gave (the build report).
 - ``server.store.validate``: SHACL validation of a built store.

@@ -1,8 +1,9 @@
 """From a configured location to a store backend, and a reader that follows its current version.
 
 ``backend(location)`` is the one place that decides which ``StoreBackend`` serves a location:
-today a directory always means the embedded Oxigraph store (a remote SPARQL store will be
-chosen here by its URL). ``CurrentVersion`` keeps one read-only handle in this process on
+an http(s) URL means a remote SPARQL 1.1 store (``server.store.remote``, with Oxigraph
+server's routes unless the ``RemoteStore`` is built with others), anything else a directory
+of the embedded Oxigraph store. ``CurrentVersion`` keeps one read-only handle in this process on
 whatever version the backend serves now, reopened after a rebuild, with a cache that lives
 exactly as long as the version does.
 """
@@ -16,12 +17,16 @@ from typing import Any
 
 from server.store.embedded import EmbeddedStore
 from server.store.interface import GraphReader, StoreBackend
+from server.store.remote import RemoteStore, is_url
 
 
 def backend(location: str | Path | StoreBackend) -> StoreBackend:
-    """The backend serving ``location``: itself if it is one, else the embedded store there."""
+    """The backend serving ``location``: itself if it is one, a remote store at a URL, else
+    the embedded store in that directory."""
     if isinstance(location, StoreBackend):
         return location
+    if is_url(location):
+        return RemoteStore.at(str(location))
     return EmbeddedStore(Path(location))
 
 

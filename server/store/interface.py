@@ -74,6 +74,12 @@ class StoreBackend(ABC):
     def location(self) -> str:
         """How messages name this store (a directory, a URL)."""
 
+    @property
+    def evaluates_in_process(self) -> bool:
+        """True when queries run in this process (so do their SERVICE calls); False when the
+        store evaluates them itself (``server.store.remote``)."""
+        return True
+
     @abstractmethod
     def version(self) -> str:
         """An id of the data readers see now; it changes when a build replaces it. ``NoStore``

@@ -25,7 +25,6 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, render_template, request
@@ -99,7 +98,8 @@ PREFLIGHT_HEADERS = {
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """An app over ``CITYKG_STORE``; raises ``server.store.interface.NoStore`` if nothing is built there."""
+    """An app over ``CITYKG_STORE`` (a store directory, a store URL, or a ``StoreBackend``);
+    raises ``server.store.interface.NoStore`` if nothing is built there."""
     app = Flask(__name__)
     app.config.update(DEFAULTS)
     app.config.update(config or {})
@@ -110,7 +110,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     store = backend(app.config["CITYKG_STORE"])
     store.version()  # fail now, with a clear message, rather than in every worker
     publish(app, store)
-    proxy_config = federation.proxy_config_from(app.config)
+    # a remote store makes SERVICE calls itself, where a proxy on this host's 127.0.0.1 is out of reach
+    proxy_config = federation.proxy_config_from(app.config) if store.evaluates_in_process else None
     proxy = app.extensions[PROXY] = federation.WikidataProxy(proxy_config) if proxy_config else None
     try:
         app.extensions[EXECUTOR] = lanes(app.config, proxy)
@@ -160,7 +161,7 @@ def executor_config(config: Mapping[str, Any], proxy: federation.WikidataProxy |
     queue = config.get("CITYKG_QUEUE")
     return ExecutorConfig(
         service_rewrites=tuple(rewrites.items()),
-        store=Path(config["CITYKG_STORE"]),
+        store=backend(config["CITYKG_STORE"]),
         workers=int(config.get("CITYKG_WORKERS") or default_workers()),
         timeout=timeout,
         max_timeout=float(ceiling) if ceiling is not None else timeout,

@@ -23,7 +23,7 @@ OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 SKOS_CLOSE_MATCH = "http://www.w3.org/2004/02/skos/core#closeMatch"
 SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
 COUNTRY_CLASS = "https://w3id.org/citykg/ontology#Country"
-FIXTURE_LABELS = REPO.parent / "shared" / "fixtures" / "labels"
+FIXTURE_LABELS = REPO / "tests" / "mapper" / "fixtures" / "labels"  # copied from ../shared/fixtures
 
 # printed country -> QID (countries.csv line in the comment)
 SEED_COUNTRIES = {
@@ -69,8 +69,6 @@ def vocabulary_links() -> dict[str, tuple[str, str | None]]:
 
 
 def test_the_fixture_countries_are_the_ones_listed_here() -> None:
-    if not FIXTURE_LABELS.is_dir():
-        pytest.skip("../shared/fixtures is not beside this checkout")
     printed = {country for path in FIXTURE_LABELS.glob("*.json")
                for country in (json.loads(path.read_text(encoding="utf-8")).get("country") or [])}
     assert printed == set(FIXTURE_COUNTRIES)

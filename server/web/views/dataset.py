@@ -10,44 +10,41 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from mapper.vocab import ONTOLOGY_DIR
-from server.sparql.dataset import EXPORT_FORMATS, VOID, export_dataset, void_counts, void_triples
+from server.sparql.dataset import VOID, export_dataset, void_counts, void_triples
 from server.sparql.formats import graph_bytes
-from server.sparql.request import UnsupportedFormat
 from server.store.prefixes import DCT, RDF, STANDARD_PREFIXES
 from server.web.context import base_iri, public_url, published
-from server.web.negotiation import RESOURCE_FORMATS, negotiate, rdf_response, vary_on_accept
+from server.web.negotiation import GRAPH_OFFERS, negotiate, rdf_response, vary_on_accept
 
 bp = Blueprint("dataset", __name__)
 bp.after_request(vary_on_accept)
 
-VOID_FORMATS = RESOURCE_FORMATS[1:4]  # Turtle (default), JSON-LD, N-Triples
-EXPORT_MEDIA = {
-    "turtle": ("text/turtle; charset=utf-8", "ttl"),
-    "trig": ("application/trig; charset=utf-8", "trig"),
-    "nquads": ("application/n-quads; charset=utf-8", "nq"),
-    "jsonld": ("application/ld+json", "jsonld"),
-}
+VOID_FORMATS = GRAPH_OFFERS  # Turtle (the default) or any other graph format, by Accept or ?format=
+EXTENSIONS = {"turtle": "ttl", "n3": "n3", "jsonld": "jsonld", "ntriples": "nt", "rdfxml": "rdf", "trig": "trig",
+              "nquads": "nq"}
 ROUTE_MEDIA: dict[str, list[str]] = {  # for /openapi.json
     "dataset.void": [o.media_type for o in VOID_FORMATS],
-    "dataset.export": ["text/turtle", "application/trig", "application/n-quads", "application/ld+json"],
+    "dataset.export": [o.media_type for o in GRAPH_OFFERS],
     "dataset.context": ["application/ld+json"],
 }
 
 
 @bp.get("/export")
 def export() -> Response:
-    """The whole dataset: ?format=turtle|trig|nquads|jsonld (the bytes of `citykg export`)."""
-    fmt = (request.args.get("format") or "turtle").lower()
-    if fmt not in EXPORT_FORMATS:
-        raise UnsupportedFormat(f"export format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    """The whole dataset: ?format=turtle|trig|nquads|jsonld (the bytes of `citykg export`), or
+    any other graph format by name (``ttl``, ``nt``, ``rdf``, ``nq``…) or by Accept."""
+    offer = negotiate(GRAPH_OFFERS)
     store, cache = published()
-    key = f"export:{fmt}"
+    key = f"export:{offer.name}"
     if key not in cache:
-        cache[key] = export_dataset(store, fmt)
-    media, extension = EXPORT_MEDIA[fmt]
-    response = Response(cache[key], content_type=media)
-    response.headers["Content-Disposition"] = f'attachment; filename="citykg.{extension}"'
+        cache[key] = export_dataset(store, offer.name)
+    response = Response(cache[key], content_type=_content_type(offer.media_type))
+    response.headers["Content-Disposition"] = f'attachment; filename="citykg.{EXTENSIONS[offer.name]}"'
     return response
+
+
+def _content_type(media_type: str) -> str:
+    return media_type if media_type.endswith("json") else f"{media_type}; charset=utf-8"
 
 
 @bp.get("/context.jsonld")

@@ -19,11 +19,15 @@ bp = Blueprint("home", __name__)
 bp.after_request(vary_on_accept)
 ROUTE_MEDIA: dict[str, list[str]] = {"home.home": ["text/html"]}  # for /openapi.json
 
+# One row per city: Oxigraph's union default graph gives a triple once per graph holding it, and a
+# country has a skos:prefLabel and an rdfs:label, so the name and the country are aggregated
+# (the English label first, then any, the smallest of each for repeatable pages).
 CITIES = f"""
-SELECT ?city ?name ?countryName WHERE {{
-  ?city a <{CIK}City> ; <{RDFS}label> ?name .
-  OPTIONAL {{ ?city <{CIK}country> ?country . ?country <{SKOS}prefLabel>|<{RDFS}label> ?countryName }}
-}} ORDER BY ?name"""
+SELECT ?city (MIN(?label) AS ?name) (COALESCE(MIN(?english), MIN(?anyCountry)) AS ?countryName) WHERE {{
+  ?city a <{CIK}City> ; <{RDFS}label> ?label .
+  OPTIONAL {{ ?city <{CIK}country> ?country . ?country <{SKOS}prefLabel>|<{RDFS}label> ?anyCountry .
+             OPTIONAL {{ ?country <{SKOS}prefLabel> ?english FILTER(LANGMATCHES(LANG(?english), "en")) }} }}
+}} GROUP BY ?city ORDER BY ?name ?city"""
 EXAMPLE = "SELECT ?city ?name WHERE {\n  ?city cik:employsRole role:data-scientist ; rdfs:label ?name .\n} ORDER BY ?name"
 
 

@@ -16,12 +16,13 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from server.sparql.canned import CannedQuery, Context, expand_iri
 from server.sparql.catalogue import JSON_TYPES, default_value
-from server.sparql.formats import FORMATS
+from server.sparql.formats import ALL_NAMES, FORMATS
 from server.sparql.request import (
     BadRequest,
     QueryTimeout,
     ResultTooLarge,
-    ServiceFailed,
+    UpstreamFailure,
+    UpstreamTimeout,
     ServiceNotAllowed,
     TooManyRequests,
     Unavailable,
@@ -107,7 +108,8 @@ def _sparql_path() -> dict[str, Any]:
                                "(Turtle, JSON-LD, N-Triples, RDF/XML, TriG, N-Quads); with no query, the service description",
                 "content": content},
         **_error_statuses(BadRequest, UpdateRefused, ServiceNotAllowed, UnsupportedFormat, ResultTooLarge,
-                          ServiceFailed, QueryTimeout),
+                          UpstreamFailure,
+    UpstreamTimeout, QueryTimeout),
         "413": _ERROR,
         "415": _ERROR,
         **_ANY_ROUTE,
@@ -117,7 +119,7 @@ def _sparql_path() -> dict[str, Any]:
          "style": "form", "explode": True, "description": "the default graph (repeatable); default: the union of all graphs"},
         {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string", "format": "iri", "minLength": 1}},
          "style": "form", "explode": True, "description": "a named graph (repeatable)"},
-        {"name": "format", "in": "query", "schema": {"type": "string", "enum": [f.name for f in FORMATS]},
+        {"name": "format", "in": "query", "schema": {"type": "string", "enum": list(ALL_NAMES)},
          "description": "the result format, overriding Accept"},
         _timeout_parameter(),
     ]
@@ -185,7 +187,7 @@ def _run_responses() -> dict[str, Any]:
         "400": {"description": "a bad or missing parameter (named in `parameter`)",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         "404": _ERROR,
-        **_error_statuses(UpdateRefused, UnsupportedFormat, ResultTooLarge, ServiceFailed, QueryTimeout),
+        **_error_statuses(UpdateRefused, UnsupportedFormat, ResultTooLarge, UpstreamFailure, UpstreamTimeout, QueryTimeout),
         **_ANY_ROUTE,
         "400": {"description": "a bad or missing parameter (named in `parameter`)",
                 "content": _error_content()},

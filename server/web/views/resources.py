@@ -1,12 +1,18 @@
 """The ``resources`` blueprint: dereferenceable IRIs and the ontology.
 
-``/city/<id>``, ``/person/<id>``, ``/country/<id>``, ``/snapshot/<id>``, ``/vocab/<scheme>``,
+``/city/<id>``, ``/person/<city>/<id>``, ``/country/<id>``, ``/snapshot/<id>``, ``/vocab/<scheme>``,
 ``/vocab/<scheme>/<id>`` and ``/ontology`` describe the resource whose IRI is the request path
 under the configured base IRI (``CITYKG_BASE_IRI``, ``citykg serve --base-iri``): a request to
 ``http://127.0.0.1:8000/city/medellin`` describes ``<https://w3id.org/citykg/city/medellin>``.
-The format is ``?format=`` (a name or a media type), else Accept (q-values): HTML, Turtle,
-JSON-LD (compacted with ``ontology/context.jsonld``), N-Triples, RDF/XML; every answer says
-``Vary: Accept``. An IRI with no statement is a 404, a format we cannot write a 406.
+The format is a file extension (``/city/lima.ttl``, ``.jsonld``, ``.nt``, ``.rdf``, ``.html``…,
+as Trifid and Pubby serve them), else ``?format=`` (any name of ``server.sparql.formats`` or a
+media type), else Accept (q-values): HTML, Turtle, N3, JSON-LD (compacted with
+``ontology/context.jsonld``), N-Triples, RDF/XML, TriG, N-Quads; every answer says
+``Vary: Accept``. An IRI with no statement is a 404, an Accept we cannot meet a 406.
+
+Persons are scoped by the city that names them (``person/medellin/paula-zapata``); the IRI
+they had before (``person/paula-zapata``) answers 301 to the one person that ``dct:replaces``
+it, 300 listing the namesakes when several cities name one, 404 when none.
 
 The description is DESCRIBE-like: the resource's statements from the union of all graphs,
 the statements of its data-sufficiency and policy-focus nodes (and of blank nodes it points
@@ -28,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, redirect, request
 from pyoxigraph import NamedNode, Triple
 from werkzeug.exceptions import NotFound
 
@@ -38,17 +44,20 @@ from server.sparql.jsonld import triples_as_context_jsonld
 from server.store.prefixes import CIK, DCT, RDFS, SCHEMA, SKOS
 from server.web import describe
 from server.web.context import base_iri, construct, linker, prefixes, select
-from server.web.negotiation import RESOURCE_FORMATS, Offer, negotiate, rdf_response, vary_on_accept
+from server.web.negotiation import RESOURCE_FORMATS, Offer, extension_offer, negotiate, rdf_response, vary_on_accept
 from server.web.render import page
 
 bp = Blueprint("resources", __name__)
 bp.after_request(vary_on_accept)  # every answer, errors included, depends on Accept
 LABELS = (RDFS + "label", SKOS + "prefLabel", SCHEMA + "name")
+GRAPH_OFFERS_BY_NAME = {o.name: o for o in RESOURCE_FORMATS}
+_LINKED_FORMATS = ("turtle", "jsonld", "ntriples", "rdfxml")  # the page links these (every format is served)
 
 _RESOURCE_MEDIA = [o.media_type for o in RESOURCE_FORMATS]
 ROUTE_MEDIA: dict[str, list[str]] = {  # for /openapi.json
     **{f"resources.{name}": _RESOURCE_MEDIA
-       for name in ("city", "city_node", "person", "country", "snapshot", "scheme", "concept", "ontology")},
+       for name in ("city", "city_node", "person", "legacy_person", "country", "snapshot", "scheme", "concept", "ontology",
+                    "ontology_file")},
 }
 ROUTE_QUERY_PARAMS: dict[str, list[dict[str, Any]]] = {  # for /openapi.json
     "resources.city": [
@@ -93,6 +102,7 @@ CONSTRUCT {{
 SNAPSHOTS_OF = f"""
 SELECT ?r ?g ?round WHERE {{ GRAPH ?g {{ ?g a <{CIK}Snapshot> ; <{DCT}subject> ?r OPTIONAL {{ ?g <{CIK}surveyRound> ?round }} }} }}"""
 ONTOLOGY_GRAPH = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ ?s ?p ?o }} }}"
+REPLACED_BY = f"SELECT DISTINCT ?old ?person WHERE {{ ?person <{DCT}replaces> ?old }} ORDER BY ?person"
 USERS = f"""
 SELECT DISTINCT ?r ?city ?name ?p WHERE {{
   ?city a <{CIK}City> ; <{RDFS}label> ?name .
@@ -115,10 +125,32 @@ def city_node(id: str, rest: str) -> Response:
     return describe_resource(f"city/{id}/{rest}", "node")
 
 
+@bp.get("/person/<city>/<id>")
+def person(city: str, id: str) -> Response:
+    """A mayor or lead innovation officer, named by one city, and the cities that name them."""
+    return describe_resource(f"person/{city}/{id}", "person")
+
+
 @bp.get("/person/<id>")
-def person(id: str) -> Response:
-    """A mayor or lead innovation officer, and the cities that name them."""
-    return describe_resource(f"person/{id}", "person")
+def legacy_person(id: str) -> Response:
+    """A person IRI from before persons were scoped by city: 301 to the one person that
+    ``dct:replaces`` it, 300 listing them when namesakes of several cities shared it, else 404."""
+    path, offer = extension_offer(f"person/{id}")
+    old = base_iri() + path
+    persons = [row["person"]["value"] for row in select(REPLACED_BY, {"old": f"<{old}>"})]
+    if not persons:
+        return describe_resource(f"person/{id}", "person")  # a store built before issue 11, or a 404
+    suffix = f"person/{id}"[len(path):]  # the extension as asked (".ttl"), or ""
+    query = ("?" + request.query_string.decode("latin-1")) if request.query_string else ""
+    links = linker()
+    if len(persons) == 1:
+        response = redirect(f"{links.href(persons[0])}{suffix}{query}", code=301)
+        return vary_on_accept(response)
+    response = describe_resource(path, "person", forced=offer, must_be_subject=False)
+    response.status_code = 300  # Multiple Choices: one person per city that named this name
+    for iri in persons:
+        response.headers.add("Link", f'<{links.href(iri)}>; rel="alternate"')
+    return response
 
 
 @bp.get("/country/<id>")
@@ -145,10 +177,19 @@ def concept(scheme: str, id: str) -> Response:
     return describe_resource(f"vocab/{scheme}/{id}", "concept")
 
 
+@bp.get("/ontology.<extension>")
+def ontology_file(extension: str) -> Response:
+    """The ontology in the format its extension names (``/ontology.ttl``, ``.owl`` is RDF/XML)."""
+    forced = extension_offer(f"ontology.{extension}")[1] or (GRAPH_OFFERS_BY_NAME["rdfxml"] if extension == "owl" else None)
+    if forced is None:
+        raise NotFound(f"no format .{extension} here")
+    return ontology(forced)
+
+
 @bp.get("/ontology")
-def ontology() -> Response:
+def ontology(forced: Offer | None = None) -> Response:
     """The citykg OWL ontology (the whole ontology graph)."""
-    offer = negotiate(RESOURCE_FORMATS)
+    offer = negotiate(RESOURCE_FORMATS, forced.name if forced else None)
     triples = construct(ONTOLOGY_GRAPH, {})
     if not triples:
         raise NotFound("the store holds no ontology graph")
@@ -157,8 +198,13 @@ def ontology() -> Response:
     return page("ontology.html", **describe.ontology_view(triples, linker(), ONTOLOGY_IRI))
 
 
-def describe_resource(path: str, kind: str) -> Response:
-    offer = negotiate(RESOURCE_FORMATS)
+def describe_resource(path: str, kind: str, forced: Offer | None = None, must_be_subject: bool = True) -> Response:
+    """The description of ``{base}{path}`` in the negotiated format; ``path`` may end in a file
+    extension naming the format (``city/lima.ttl``). 404 when nothing is said about the IRI
+    (``must_be_subject``: as the subject of a statement)."""
+    if forced is None:
+        path, forced = extension_offer(path)
+    offer = negotiate(RESOURCE_FORMATS, forced.name if forced else None)
     iri = base_iri() + path
     try:
         NamedNode(iri)
@@ -169,7 +215,8 @@ def describe_resource(path: str, kind: str) -> Response:
         triples = construct(SNAPSHOT_DESCRIBE, {"r": f"<{iri}>", "g": f"<{rounds.shown}>"})
     else:
         triples = construct(DESCRIBE, {"r": f"<{iri}>"})
-    if not any(t.subject == NamedNode(iri) for t in triples):
+    node = NamedNode(iri)
+    if not any(t.subject == node or (not must_be_subject and t.object == node) for t in triples):
         raise NotFound(f"nothing is known about <{iri}>")
     if offer.name != "html":
         return _rdf(triples, offer)
@@ -177,7 +224,7 @@ def describe_resource(path: str, kind: str) -> Response:
     if rounds is not None and view["profile"] is not None:
         view["profile"]["rounds"] = _rounds_view(iri, rounds)
     view["sparql_link"] = "/sparql?" + urlencode({"query": f"DESCRIBE <{iri}>", "format": "turtle"})
-    view["formats"] = [(o.name, _query_link(o.name)) for o in RESOURCE_FORMATS[1:]]
+    view["formats"] = [(o.name, _query_link(o.name)) for o in RESOURCE_FORMATS[1:] if o.name in _LINKED_FORMATS]
     if kind in ("concept", "scheme", "country"):
         view["users"] = _users(iri)
     return page("resource.html", **view)

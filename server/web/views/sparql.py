@@ -18,7 +18,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from werkzeug.datastructures import MIMEAccept, MultiDict
 
 from server.sparql import scan
-from server.sparql.formats import FORMATS, FORMATS_BY_NAME, Format, formats_for, graph_bytes
+from server.sparql.formats import Format, formats_for, graph_bytes
 from server.sparql.request import (
     UPDATE_MESSAGE,
     BadRequest,
@@ -29,7 +29,7 @@ from server.sparql.request import (
 )
 from server.store.prefixes import STANDARD_PREFIXES
 from server.web.context import executor, public_url
-from server.web.negotiation import accepted, rdf_response
+from server.web.negotiation import choose, rdf_response, requested_formats
 
 bp = Blueprint("sparql", __name__)
 
@@ -42,6 +42,7 @@ _FORMAT_IRIS = {  # W3C's unique URIs for formats (https://www.w3.org/ns/formats
     "csv": "SPARQL_Results_CSV",
     "tsv": "SPARQL_Results_TSV",
     "turtle": "Turtle",
+    "n3": "N3",
     "jsonld": "JSON-LD",
     "ntriples": "N-Triples",
     "rdfxml": "RDF_XML",
@@ -73,7 +74,7 @@ def sparql() -> Response:
     if scan.is_update(query):
         raise UpdateRefused(UPDATE_MESSAGE)
     kind = {"construct": "graph", "describe": "graph", "ask": "boolean"}.get(scan.query_form(query) or "", "solutions")
-    fmt = negotiate(kind, params.get("format"), request.accept_mimetypes)
+    fmt = negotiate(kind, requested_formats(params), request.accept_mimetypes)
     ex = executor()
     answer = ex.run(
         QueryRequest(
@@ -128,26 +129,16 @@ def _timeout(value: str | None) -> float | None:
         raise BadRequest(f"timeout {value!r} is not a number of seconds") from None
 
 
-def negotiate(kind: str, requested: str | None, accept: MIMEAccept) -> Format:
-    """The format for a result of ``kind``: ``?format=`` (a name or media type) wins, else
-    the best Accept match (q-values, then specificity, then our default order)."""
+def negotiate(kind: str, requested: Sequence[str], accept: MIMEAccept) -> Format:
+    """The format for a result of ``kind``: the first ``format`` / ``output`` value naming one
+    for this kind wins (``json`` is JSON-LD for a graph); a name that fits no format of this
+    kind falls back to Accept (q-values, then specificity, then our default order), as Fuseki
+    does; an unknown name is a 400."""
     available = formats_for(kind)
-    if requested:
-        fmt = FORMATS_BY_NAME.get(requested.lower()) or _by_media_type(requested.lower())
-        if fmt is None:
-            names = ", ".join(f.name for f in FORMATS)
-            raise BadRequest(f"unknown format {requested!r}; known formats: {names}")
-        if fmt not in available:
-            raise UnsupportedFormat(_not_servable(kind, fmt.name, available))
-        return fmt
-    fmt = accepted(accept, [(media_type, f) for f in available for media_type in (f.media_type, *f.aliases)])
+    fmt = choose(available, requested, accept, unknown=BadRequest)
     if fmt is None:
         raise UnsupportedFormat(_not_servable(kind, request.headers.get("Accept", ""), available))
     return fmt
-
-
-def _by_media_type(media_type: str) -> Format | None:
-    return next((f for f in FORMATS if f.media_type == media_type), None)
 
 
 def _not_servable(kind: str, asked: str, available: Sequence[Format]) -> str:
@@ -161,7 +152,7 @@ def _not_servable(kind: str, asked: str, available: Sequence[Format]) -> str:
 
 def service_description() -> Response:
     """What this endpoint is (SPARQL 1.1 Service Description), in any graph format."""
-    fmt = negotiate("graph", request.args.get("format"), request.accept_mimetypes)
+    fmt = negotiate("graph", requested_formats(), request.accept_mimetypes)
     triples = description_triples(public_url() + "sparql", _named_graphs(), executor().config.service_allowlist)
     prefixes = {"sd": SD, "formats": FORMATS_NS, **{name: STANDARD_PREFIXES[name] for name in ("rdf", "rdfs", "xsd")}}
     return rdf_response(graph_bytes(triples, fmt.media_type, prefixes), fmt.media_type)

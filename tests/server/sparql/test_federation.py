@@ -332,17 +332,37 @@ def test_federation_can_be_turned_off(seed_store: Path) -> None:
         close_app(app)
 
 
-def test_an_unreachable_endpoint_is_an_error_naming_it(seed_store: Path) -> None:
+def test_an_unreachable_endpoint_is_a_502_naming_it_and_nothing_internal(seed_store: Path) -> None:
+    """Issue 11: without network a federated query is a bad gateway, in JSON when asked, and the
+    body names the configured endpoint, never citykg's proxy (its port is internal)."""
     dead = f"http://127.0.0.1:{_free_port()}/sparql"
     app = _app(seed_store, dead, None)
+    proxy_port = str(app.extensions["citykg.wikidata_proxy"].url.split(":")[2].split("/")[0])
+    query = f"SELECT * WHERE {{ SERVICE <{federation.WIKIDATA_PLACEHOLDER}> {{ ?s ?p ?o }} }} LIMIT 1"
     try:
-        proxy = app.extensions["citykg.wikidata_proxy"]
-        response = app.test_client().get("/queries/wikidata-coordinates.json")
-        assert response.status_code == 502
-        message = response.get_json()["error"]
-        assert f"the SPARQL endpoint {dead} cannot be reached" in message  # the endpoint is named…
-        assert proxy.url not in message and f":{proxy.port}" not in message  # …and the proxy is not
+        client = app.test_client()
+        for response in (client.get("/queries/wikidata-coordinates.json"),
+                         client.get("/queries/wikidata-population", headers={"Accept": "application/json"}),
+                         client.get("/sparql", query_string={"query": query}, headers={"Accept": "application/json"})):
+            assert response.status_code == 502 and response.mimetype == "application/json"
+            body = response.get_json()
+            assert body["status"] == 502 and body["type"] == "UpstreamFailure"
+            assert f"the Wikidata endpoint {dead} cannot be reached" in body["error"]
+            assert proxy_port not in response.get_data(as_text=True) and "/wikidata" not in body["error"]
     finally:
+        close_app(app)
+
+
+def test_an_endpoint_that_does_not_answer_in_time_is_a_504(seed_store: Path, upstream: Upstream) -> None:
+    upstream.delay = 2.0
+    app = _app(seed_store, upstream.url, None, CITYKG_WIKIDATA_TIMEOUT=0.5)
+    try:
+        response = app.test_client().get("/queries/wikidata-mayor.json")
+        assert response.status_code == 504 and response.get_json()["type"] == "UpstreamTimeout"
+        assert f"the Wikidata endpoint {upstream.url} did not answer within 0.5 s" in response.get_json()["error"]
+        assert app.extensions["citykg.wikidata_proxy"].url not in response.get_data(as_text=True)
+    finally:
+        upstream.delay = 0.0
         close_app(app)
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of citykg against its peers (see bench/README.md); not part of the installed package."""

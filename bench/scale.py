@@ -1,0 +1,118 @@
+"""Scale: build time, peak memory, store size and every canned query's p50 at 1,000 / 10,000 (/ 100,000) documents.
+
+    .venv/bin/python -m bench.scale [--sizes 1000 10000] [--full] [--runs 5] [--timeout 300]
+
+For each size, over a generated corpus of that many documents (about 10 % of them a second
+survey round of a city):
+
+* ``citykg build``: wall time, peak RSS of its process tree, store size, quads;
+* ``citykg serve`` on that store (query timeout and row cap raised so that every query runs to
+  its end: ``--timeout``, ``--max-rows 100000000``; a local empty ``oxigraph serve`` stands in for
+  Wikidata, so the three federated queries measure citykg's side and one local round trip);
+* every canned query (``queries/*.rq``) through ``GET /queries/NAME.json``: one warm-up request,
+  then ``--runs`` timed ones, one at a time (fewer once a query has used ``--budget`` seconds,
+  at least one); the p50 (median of the timed requests) is reported with the row count, or the
+  HTTP status of a query that failed (504: it ran past ``--timeout``).
+  Parameters: none given where the metadata has a default or the parameter is optional (so the
+  defaults apply); a required city is a city of the store (one with two rounds first), any other
+  required parameter the metadata's example.
+
+``--full`` adds 100,000 documents (slow today: expect the build to take tens of minutes).
+Nothing is extrapolated: a size not run is not reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import urllib.parse
+from pathlib import Path
+
+if not __package__:  # run as a file: put the project root (not bench/) on the path
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import psutil  # noqa: E402
+
+from bench import _harness as h  # noqa: E402
+
+
+def tree_rss_mb(pid: int) -> float:
+    root = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+
+
+def run_size(size: int, runs: int, timeout: float, budget: float) -> dict:
+    print(f"\n== {size} documents: citykg build ...", flush=True)
+    work, built = h.build_generated(f"scale/{size}", size)
+    print(f"   {built['wall_s']:.1f} s, peak RSS {built['peak_rss_mb']:.0f} MiB, store {built['store_mb']:.0f} MiB, "
+          f"{built['quads']} quads, {built['cities']} cities", flush=True)
+    cities = h.sample_cities(work / "store", 2)
+    wikidata = h.Server("oxigraph serve (empty, as Wikidata)",
+                        [h.tool("oxigraph"), "serve", "--bind", f"{h.HOST}:{(port := h.free_port())}"],
+                        port, "/query?query=ASK%7B%7D", work / "wikidata.log")
+    queries: dict[str, dict] = {}
+    with wikidata, h.citykg_server(work / "store", work / "citykg.log", "--timeout", str(timeout),
+                                   "--max-timeout", str(timeout), "--max-rows", "100000000",
+                                   "--wikidata-endpoint", f"{wikidata.url}/query") as server:
+        for query in h.canned_queries():
+            arguments = h.canned_arguments(query, cities)
+            url = f"{server.url}/queries/{query.name}.json"
+            if arguments:
+                url += "?" + urllib.parse.urlencode(arguments)
+            status, data, first = h.http_once(url, accept="application/json", timeout=timeout + 30)
+            times: list[float] = []
+            while status == 200 and len(times) < runs and (not times or sum(times) / 1000 + first < budget):
+                status, data, seconds = h.http_once(url, accept="application/json", timeout=timeout + 30)
+                times.append(seconds * 1000)
+            queries[query.name] = {"status": status, "rows": h.result_rows(data) if status == 200 else None,
+                                   "p50_ms": statistics.median(times) if times else None,
+                                   "runs": len(times), "min_ms": min(times, default=None),
+                                   "max_ms": max(times, default=None), "warm_up_ms": first * 1000,
+                                   "arguments": arguments,
+                                   "error": None if status == 200 else data[:300].decode("utf-8", "replace")}
+            shown = f"{queries[query.name]['p50_ms']:.1f} ms (n={len(times)})" if times else f"HTTP {status}"
+            print(f"   {query.name:32} {shown:>12}  rows {queries[query.name]['rows']}", flush=True)
+        serve_rss = tree_rss_mb(server.proc.pid)
+    return {"documents": size, "build": built, "serve_rss_mb_after_queries": serve_rss, "queries": queries}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="corpus sizes (default 1000 10000)")
+    ap.add_argument("--full", action="store_true", help="add 100000 documents")
+    ap.add_argument("--runs", type=int, default=5, help="timed requests per canned query (default 5)")
+    ap.add_argument("--timeout", type=float, default=120,
+                    help="citykg serve query timeout, seconds (default 120): a slower query is reported as its 504")
+    ap.add_argument("--budget", type=float, default=60,
+                    help="seconds per query after which no further timed request starts (default 60; at least one runs)")
+    args = ap.parse_args(argv)
+    sizes = sorted(set(args.sizes + ([100000] if args.full else [])))
+
+    results = [run_size(size, args.runs, args.timeout, args.budget) for size in sizes]
+
+    print("\nbuild and store (targets for 100,000 documents: under 5 minutes and 2 GB)")
+    build_table = h.table(
+        ["documents", "cities", "quads", "build (s)", "documents / s", "build peak RSS (MiB)", "store (MiB)",
+         "serve RSS after queries (MiB)"],
+        [[f"{r['documents']:,}", f"{r['build']['cities']:,}", f"{r['build']['quads']:,}", f"{r['build']['wall_s']:.1f}",
+          f"{r['documents'] / r['build']['wall_s']:.0f}", f"{r['build']['peak_rss_mb']:.0f}",
+          f"{r['build']['store_mb']:.0f}", f"{r['serve_rss_mb_after_queries']:.0f}"] for r in results])
+
+    def cell(q: dict) -> str:
+        if q["p50_ms"] is None:
+            return f"over {args.timeout:.0f} s (HTTP 504)" if q["status"] == 504 else f"HTTP {q['status']}"
+        n = "" if q["runs"] >= 3 else f", n={q['runs']}"
+        value = f"{q['p50_ms']:,.0f}" if q["p50_ms"] >= 10 else f"{q['p50_ms']:.1f}"
+        return f"{value} ({q['rows']:,} rows{n})"
+
+    print(f"\ncanned queries, p50 of {args.runs} sequential requests in ms (target: under 1,000 ms at 100,000 cities)")
+    names = list(results[0]["queries"])
+    query_table = h.table(["query"] + [f"{r['documents']:,} documents" for r in results],
+                          [[name] + [cell(r["queries"][name]) for r in results] for name in names])
+    h.save("scale", {"args": vars(args), "sizes": results, "build_table": build_table, "query_table": query_table})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
