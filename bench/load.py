@@ -3,7 +3,8 @@
 Starts `citykg serve` on 127.0.0.1 (a port the OS picks) over a store, then runs RUNS rounds of
 DURATION seconds with CLIENTS concurrent clients. Each client has its own source address
 (127.0.0.2, 127.0.0.3, …: all loopback), so the server's per-client limit sees distinct clients,
-and loops: pick a kind of request by weight, send it, record status and latency.
+and loops like a person at a tool would: pick a kind of request by weight, send it, record status
+and latency, think for THINK seconds on average (uniform between 0 and twice that; 0: flat out).
 
 - cheap: small /sparql SELECTs and ASKs (the p99 this benchmark is about)
 - canned: /queries/NAME.json with each query's example parameters (from /queries.json)
@@ -16,7 +17,8 @@ A 503 or 429 carries Retry-After; a client honours it (sleeps) and the answer is
 summed from /proc. Reported: req/s, p50/p99 per kind, every status, 5xx other than deliberate
 timeouts, RSS per round. Timing claims live here, never in tests.
 
-    python bench/load.py                       # 3 rounds of 60 s, 50 clients, var/store
+    python bench/load.py                       # 3 rounds of 60 s, 50 clients thinking 0.5 s, var/store
+    python bench/load.py --think 0             # the same, flat out (an overload: heavy queries time out)
     python bench/load.py --duration 10 --runs 1 --clients 20
 """
 
@@ -47,7 +49,7 @@ CHEAP = [
 ]
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # 16 million rows on the seed store
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-WEIGHTS = {"cheap": 0.55, "canned": 0.2, "resource": 0.2, "heavy": 0.05}
+WEIGHTS = {"cheap": 0.57, "canned": 0.2, "resource": 0.2, "heavy": 0.03}
 RESOURCES = ["/city/medellin", "/city/lima", "/vocab/role", "/ontology", "/city/baltimore"]
 
 
@@ -108,7 +110,7 @@ def canned_urls(base: str) -> list[str]:
             for q in catalogue if "wikidata" not in q["name"]]
 
 
-def client(index: int, base: str, deadline: float, canned: list[str], result: Round, seed: int) -> None:
+def client(index: int, base: str, deadline: float, canned: list[str], result: Round, seed: int, think: float) -> None:
     rng = random.Random(seed * 1000 + index)
     transport = httpx.HTTPTransport(local_address=f"127.0.0.{2 + index}")
     with httpx.Client(base_url=base.rstrip("/"), transport=transport, timeout=60) as http:
@@ -135,6 +137,8 @@ def client(index: int, base: str, deadline: float, canned: list[str], result: Ro
             result.add(Record(kind, status, time.monotonic() - started, deliberate and status == 504))
             if status in (429, 503):
                 time.sleep(float(response.headers.get("Retry-After", "1")))
+            elif think:
+                time.sleep(rng.uniform(0, 2 * think))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -176,6 +180,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--think", type=float, default=0.5, help="mean seconds between a client's requests (0: flat out)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
     if not args.store.exists():
@@ -189,7 +194,7 @@ def main() -> None:
         for run in range(1, args.runs + 1):
             result = Round()
             deadline = time.monotonic() + args.duration
-            threads = [threading.Thread(target=client, args=(i, base, deadline, canned, result, run)) for i in range(args.clients)]
+            threads = [threading.Thread(target=client, args=(i, base, deadline, canned, result, run, args.think)) for i in range(args.clients)]
             for thread in threads:
                 thread.start()
             for thread in threads:

@@ -197,10 +197,6 @@ def upstream_failure(message: str, rewrites: Mapping[str, str] | None = None) ->
     return UpstreamFailure(f"the federated query failed: {detail}")
 
 
-def rewrites_for(endpoint: str, proxy_url: str) -> dict[str, str]:
-    return {WIKIDATA_PLACEHOLDER: proxy_url, endpoint: proxy_url}
-
-
 # --- the proxy -------------------------------------------------------------------------------
 
 

@@ -263,12 +263,13 @@ def _give_client_slot_back(exc: BaseException | None) -> None:
 
 
 def _refuse_empty_parameters() -> None:
-    """``?format=`` or ``?timeout=`` with nothing after ``=`` is a mistake, not a default."""
+    """``?format=`` or ``?timeout=`` with nothing after ``=`` is a mistake, not a default. A
+    parameter also given a value is fine (SPARQLWrapper sends ``format=xml&format=``)."""
     values = request.args
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
         values = request.values
-    for name, value in values.items(multi=True):
-        if value == "":
+    for name in values:
+        if all(value == "" for value in values.getlist(name)):
             error = BadRequest(f"parameter {name!r} is empty; give it a value or leave it out")
             error.parameter = name  # type: ignore[attr-defined]
             raise error
