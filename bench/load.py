@@ -17,9 +17,9 @@ A 503 or 429 carries Retry-After; a client honours it (sleeps) and the answer is
 summed from /proc. Reported: req/s, p50/p99 per kind, every status, 5xx other than deliberate
 timeouts, RSS per round. Timing claims live here, never in tests.
 
-    python bench/load.py                       # 3 rounds of 60 s, 50 clients thinking 0.5 s, var/store
-    python bench/load.py --think 0             # the same, flat out (an overload: heavy queries time out)
-    python bench/load.py --duration 10 --runs 1 --clients 20
+    python -m bench.load                       # 3 rounds of 60 s, 50 clients thinking 0.5 s, var/store
+    python -m bench.load --think 0             # the same, flat out (an overload: heavy queries time out)
+    python -m bench.load --duration 10 --runs 1 --clients 20
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ CHEAP = [
 ]
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"  # 16 million rows on the seed store
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-WEIGHTS = {"cheap": 0.57, "canned": 0.2, "resource": 0.2, "heavy": 0.03}
+WEIGHTS = {"cheap": 0.59, "canned": 0.2, "resource": 0.2, "heavy": 0.01}  # heavy: --heavy-share
 RESOURCES = ["/city/medellin", "/city/lima", "/vocab/role", "/ontology", "/city/baltimore"]
 
 
@@ -110,12 +110,13 @@ def canned_urls(base: str) -> list[str]:
             for q in catalogue if "wikidata" not in q["name"]]
 
 
-def client(index: int, base: str, deadline: float, canned: list[str], result: Round, seed: int, think: float) -> None:
+def client(index: int, base: str, deadline: float, canned: list[str], result: Round, seed: int, think: float,
+           weights: dict[str, float]) -> None:
     rng = random.Random(seed * 1000 + index)
     transport = httpx.HTTPTransport(local_address=f"127.0.0.{2 + index}")
     with httpx.Client(base_url=base.rstrip("/"), transport=transport, timeout=60) as http:
         while time.monotonic() < deadline:
-            kind = rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
+            kind = rng.choices(list(weights), weights=list(weights.values()))[0]
             deliberate = False
             if kind == "cheap":
                 request = ("GET", "/sparql", {"query": rng.choice(CHEAP)}, {})
@@ -181,11 +182,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--think", type=float, default=0.5, help="mean seconds between a client's requests (0: flat out)")
+    parser.add_argument("--heavy-share", type=float, default=WEIGHTS["heavy"],
+                        help=f"share of heavy requests (default {WEIGHTS['heavy']}; the rest keeps its proportions)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
     if not args.store.exists():
         subprocess.run([sys.executable, "-m", "server", "build", "--store", str(args.store)], cwd=REPO, check=True,
                        stdout=subprocess.DEVNULL)
+    light = {kind: share for kind, share in WEIGHTS.items() if kind != "heavy"}
+    weights = {kind: share / sum(light.values()) * (1 - args.heavy_share) for kind, share in light.items()}
+    weights["heavy"] = args.heavy_share
     process, base = serve(args.store)
     rounds = []
     try:
@@ -194,7 +200,7 @@ def main() -> None:
         for run in range(1, args.runs + 1):
             result = Round()
             deadline = time.monotonic() + args.duration
-            threads = [threading.Thread(target=client, args=(i, base, deadline, canned, result, run, args.think)) for i in range(args.clients)]
+            threads = [threading.Thread(target=client, args=(i, base, deadline, canned, result, run, args.think, weights)) for i in range(args.clients)]
             for thread in threads:
                 thread.start()
             for thread in threads:
