@@ -42,6 +42,11 @@ The matches are triples of the named graph ``{base}reconciliation``: per city or
 and source, the evidence (the source row, the name it matched and the country code that
 restricted the search), plus the ``owl:sameAs`` / ``skos:closeMatch`` triple itself. Same
 input, same quads.
+
+A matched city whose QID is a gazetteer place's also gets that place's coordinates on its node
+(``geo:lat`` / ``geo:long`` of the W3C WGS84 vocabulary, as Natural Earth gives them, whichever
+source gave the QID), with the row they come from in ``cik:coordinatesRecord``: what the web
+front end's map draws, offline.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -75,6 +80,7 @@ RECONCILED_COLUMNS = ("kind", "label", "country_iso2", "qid", "status", "geoname
                       "candidate_label", "candidate_country", "query", "candidates", "endpoint", "retrieved", "note")
 LINKING_STATUSES = ("reconciled", "verified", "provisional")  # rows with these statuses (and a QID) link
 GRAPH_NAME = "reconciliation"  # the graph is {base}reconciliation
+GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
 
 MATCHED, UNMATCHED, AMBIGUOUS = "matched", "unmatched", "ambiguous"
 SAME_AS, CLOSE_MATCH = "sameAs", "closeMatch"
@@ -198,6 +204,8 @@ class Place:
     admin1: str  # adm1name
     geonames_id: str
     ne_id: str = ""  # Natural Earth's own id of the row
+    latitude: str = ""  # decimal degrees as the row prints them
+    longitude: str = ""
 
     def record(self) -> str:
         """``natural-earth-50m-populated-places.csv line 1115 (ne_id 1159151245, geonamesid 5419384)``"""
@@ -319,10 +327,12 @@ class Gazetteer:
     folded: dict[str, list[Place]] = field(default_factory=dict)
     admin1: dict[str, set[str | None]] = field(default_factory=dict)  # admin-1 key -> its countries
     by_notation: dict[str, str] = field(default_factory=dict)  # ISO code -> country concept IRI
+    by_qid: dict[str, Place] = field(default_factory=dict)  # QID -> its first row
 
     def __post_init__(self) -> None:
         self.by_notation = _countries_by_notation(self.vocab)
         for place in self.places:
+            self.by_qid.setdefault(place.qid, place)
             for key in {name_key(n) for n in place.names if n}:
                 self.exact.setdefault(key, []).append(place)
             for key in {name_key(n, fold=True) for n in (*place.names, place.ascii_name) if n}:
@@ -379,7 +389,8 @@ def parse_gazetteer(places_csv: str, curated_csv: str = "", vocab: Vocabulary | 
             country = concept.iri
         places.append(Place(reader.line_num, qid, names, (row.get("nameascii") or "").strip(), country,
                             (row.get("adm0name") or "").strip(), (row.get("adm1name") or "").strip(),
-                            (row.get("geonamesid") or "").strip(), (row.get("ne_id") or "").strip()))
+                            (row.get("geonamesid") or "").strip(), (row.get("ne_id") or "").strip(),
+                            _degrees(row.get("latitude"), 90), _degrees(row.get("longitude"), 180)))
     curated = []
     curated_reader = csv.DictReader(io.StringIO(curated_csv))
     for row in curated_reader if curated_csv.strip() else []:
@@ -426,6 +437,9 @@ class Match:
     record: str = ""
     matched_name: str = ""
     country_code: str | None = None
+    # where the matched place is (latitude, longitude in decimal degrees) and the row saying so
+    coordinates: tuple[str, str] | None = None
+    coordinates_record: str = ""
 
     @property
     def matched(self) -> bool:
@@ -510,11 +524,15 @@ class Reconciler:
 
     def city(self, name: str, region: str | None = None, country: str | None = None) -> Match:
         """Reconcile a printed city name; ``region`` and ``country`` as printed, if at all. The
-        offline sources first; a city they leave unlinked takes its reconciled-qids.csv row."""
-        offline = self.offline_city(name, region, country)
-        if offline.matched or not self.gazetteer.reconciled:
-            return offline
-        return self._reconciled_city(name, region, country, offline) or offline
+        offline sources first; a city they leave unlinked takes its reconciled-qids.csv row. A
+        match whose QID is a gazetteer place's carries that place's coordinates."""
+        match = self.offline_city(name, region, country)
+        if not match.matched and self.gazetteer.reconciled:
+            match = self._reconciled_city(name, region, country, match) or match
+        place = self.gazetteer.by_qid.get(match.qid or "") if match.matched else None
+        if place is None or not (place.latitude and place.longitude):
+            return match
+        return replace(match, coordinates=(place.latitude, place.longitude), coordinates_record=place.record())
 
     def offline_city(self, name: str, region: str | None = None, country: str | None = None) -> Match:
         """The match of the curated list and the gazetteer alone (``citykg reconcile`` asks
@@ -663,6 +681,15 @@ def _curated_match(entry: CuratedEntry, how: str, notes: list[str] = (), country
                  country_code=country_code or entry.iso2 or None)
 
 
+def _degrees(text: str | None, limit: int) -> str:
+    """A latitude (``limit`` 90) or longitude (180) as a decimal literal; "" unless well-formed."""
+    try:
+        value = Decimal((text or "").strip())
+    except ArithmeticError:
+        return ""
+    return str(value) if value.is_finite() and abs(value) <= limit else ""
+
+
 def _distinct(qids: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(qids))
 
@@ -758,6 +785,13 @@ def match_quads(subject: NamedNode, match: Match, graph: NamedNode, derived_from
         ]
         evidence = (("matchRecord", match.record), ("matchedName", match.matched_name), ("matchCountryCode", match.country_code))
         triples += [(node, cik(name), Literal(value)) for name, value in evidence if value]
+        if match.coordinates:
+            decimal = NamedNode(XSD + "decimal")
+            triples += [
+                (node, NamedNode(GEO + "lat"), Literal(match.coordinates[0], datatype=decimal)),
+                (node, NamedNode(GEO + "long"), Literal(match.coordinates[1], datatype=decimal)),
+                (node, cik("coordinatesRecord"), Literal(match.coordinates_record)),
+            ]
     triples += [(node, cik("candidateEntity"), NamedNode(WD + qid)) for qid in match.candidates]
     if match.note:
         triples.append((node, NamedNode(RDFS + "comment"), Literal(match.note, language="en")))

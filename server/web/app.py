@@ -37,9 +37,8 @@ from server.sparql.admission import ClientSlots, Lanes
 from server.sparql.executor import DEFAULT_SERVICE_ALLOWLIST, Executor, ExecutorConfig, default_workers
 from server.sparql.request import DEFAULT_MAX_ROWS, BadRequest, SparqlError
 from server.store.backends import backend
-from server.web import render
 from server.web.context import EXECUTOR, publish
-from server.web.views import dataset, home, openapi, queries, resources, sparql
+from server.web.views import compare, dataset, editor, home, openapi, queries, resources, search, sparql
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +120,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     per_client = app.config["CITYKG_PER_CLIENT"]
     app.extensions[CLIENTS] = ClientSlots(int(per_client) if per_client else None)
     try:
-        render.init_app(app)  # helpers every template may call
         app.register_blueprint(sparql.bp)  # /sparql
         queries.init_app(app)  # /queries, /queries/<name>
         app.register_blueprint(openapi.bp)  # /openapi.json
         app.register_blueprint(resources.bp)  # /city/<id>…, /ontology
         app.register_blueprint(dataset.bp)  # /export, /.well-known/void, /context.jsonld
         app.register_blueprint(home.bp)  # /
+        app.register_blueprint(search.bp)  # /search
+        app.register_blueprint(compare.bp)  # /compare
+        app.register_blueprint(editor.bp)  # /prefixes.json (the editor page itself is /sparql for browsers)
     except BaseException:
         close_app(app)  # no orphaned workers when a blueprint cannot load (e.g. a bad .rq file)
         raise

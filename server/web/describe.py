@@ -48,6 +48,9 @@ CITY_SECTIONS: list[tuple[str, str]] = [
     ("Data partnerships", "hasDataPartner"),
 ]
 LEVELS = [("Sufficient", "Sufficient"), ("Insufficient", "Insufficient"), ("NoResponse", "No response")]
+# The sections a city page shows first, as key facts (the profile table has the others).
+KEY_FACTS = ("Population", "Mayor", "Lead innovation officer(s)", "Innovation team size",
+             "Explicit innovation strategy", "Dedicated funding for innovation")
 
 
 class LinkerLike(Protocol):
@@ -221,7 +224,10 @@ def city_profile(city: NamedNode, d: Description) -> dict[str, Any]:
         if prop == DCT + "subject" and isinstance(subject, NamedNode):
             snapshots.append(d.value(subject))
     return {"sections": sections, "matrix": matrix, "levels": LEVELS, "spotlight": spotlight,
-            "wikidata": wikidata, "snapshots": snapshots, "rounds": None}
+            "wikidata": wikidata, "snapshots": snapshots, "rounds": None,
+            "facts": [s for s in sections if s["title"] in KEY_FACTS],
+            "details": [s for s in sections if s["title"] not in KEY_FACTS and s["title"] != "Country"],
+            "country": next((s["values"] for s in sections if s["title"] == "Country"), [])}
 
 
 def ontology_view(triples: list[Triple], linker: LinkerLike, ontology_iri: str) -> dict[str, Any]:

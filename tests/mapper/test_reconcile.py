@@ -471,3 +471,20 @@ def test_without_the_sources_the_build_has_no_links(tmp_path: Path) -> None:
     assert not list(store.quads_for_pattern(None, None, None, NamedNode(BASE + "reconciliation")))
     vocab_links = list(store.quads_for_pattern(NamedNode(BASE + "country/colombia"), OWL_SAME_AS, None, None))
     assert [(q.object, q.graph_name) for q in vocab_links] == [(NamedNode(WD + "Q739"), NamedNode(BASE + "vocab/country"))]
+
+
+def test_a_city_whose_qid_is_a_gazetteer_place_gets_its_coordinates(reconciler: Reconciler) -> None:
+    """Read by hand: natural-earth-50m-populated-places.csv line 393 is Medellín, 6.276949 -75.576956;
+    Saltillo (Q53077, from the curated list) is no place of the gazetteer, so it has none."""
+    medellin = reconciler.city("Medellin", None, "Colombia")
+    assert medellin.method == CURATED  # the QID comes from the curated list, the coordinates from its gazetteer row
+    assert medellin.coordinates == ("6.276949", "-75.576956")
+    assert medellin.coordinates_record.startswith("natural-earth-50m-populated-places.csv line 393 ")
+    assert reconciler.city("Saltillo", None, "Mexico").coordinates is None
+    quads = match_quads(NamedNode(BASE + "city/medellin"), medellin, reconciliation_graph())
+    geo = "http://www.w3.org/2003/01/geo/wgs84_pos#"
+    decimal = NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+    node = NamedNode(BASE + "city/medellin/wikidata-match")
+    triples = {(q.subject, q.predicate, q.object) for q in quads}
+    assert (node, NamedNode(geo + "lat"), Literal("6.276949", datatype=decimal)) in triples
+    assert (node, NamedNode(geo + "long"), Literal("-75.576956", datatype=decimal)) in triples

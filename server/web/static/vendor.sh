@@ -174,7 +174,7 @@ Upgrade one library: \`cd server/web/static && npm install --ignore-scripts --sa
 then \`bash vendor.sh\`, then run the browser tests (\`tests/web/e2e\`).
 
 Load order in a page: \`d3-array\` before \`d3-geo\`; YASGUI needs only its own JS and CSS.
-YASGUI makes network requests of its own unless configured: see \`tests/web/e2e/demo/demo.js\`
+YASGUI makes network requests of its own unless configured: see \`server/web/static/js/editor.js\`
 (autocompleters \`property\`/\`class\` query lov.linkeddata.es; the endpoint catalogue lists
 DBpedia and Wikidata; a \`#endpoint=\` permalink parameter would send queries elsewhere).
 `);

@@ -30,7 +30,7 @@ from server.sparql.request import (
     UpdateRefused,
 )
 from server.web.context import executor
-from server.web.views import dataset, home, resources
+from server.web.views import compare, dataset, editor, home, resources, search
 from server.web.views.queries import state
 
 bp = Blueprint("openapi", __name__)
@@ -41,8 +41,9 @@ _BUSY = {"$ref": "#/components/responses/Busy"}  # 429 and 503: the error, with 
 # full queue (503), and anything else in the same error form ("default").
 _ANY_ROUTE = {"400": _ERROR, "429": _BUSY, "503": _BUSY, "default": _ERROR}
 # Media types and query parameters of the routes described from the URL map, by endpoint.
-ROUTE_MEDIA: dict[str, list[str]] = {**resources.ROUTE_MEDIA, **dataset.ROUTE_MEDIA, **home.ROUTE_MEDIA}
-ROUTE_QUERY_PARAMS = resources.ROUTE_QUERY_PARAMS
+ROUTE_MEDIA: dict[str, list[str]] = {**resources.ROUTE_MEDIA, **dataset.ROUTE_MEDIA, **home.ROUTE_MEDIA,
+                                     **search.ROUTE_MEDIA, **compare.ROUTE_MEDIA, **editor.ROUTE_MEDIA}
+ROUTE_QUERY_PARAMS = {**resources.ROUTE_QUERY_PARAMS, **search.ROUTE_QUERY_PARAMS, **compare.ROUTE_QUERY_PARAMS}
 
 
 @bp.get("/openapi.json")

@@ -8,6 +8,12 @@ is the suffix (``.json``, ``.csv``, ``.html``), else ``?format=``, else the Acce
 ``text/csv``, ``text/html``. Errors come back in the same format with the status of the
 error: 400 naming a bad or missing parameter, 404 for an unknown query, 406 for a format that
 cannot be served, and the endpoint's own statuses (422 over the row cap, 504 past the timeout).
+
+The HTML page is a form with each parameter's allowed values, the answer as a table whose
+column headers sort it (``_sort=COLUMN`` / ``_sort_desc=COLUMN``, Datasette's names) in pages
+of ``_size`` rows (``_page=N``), a chart when the answer suits one (``server.web.charts``) and
+download links. Opened without its required parameters it is the form (200) saying what to
+choose; a bad value shows the form again with the message beside the field (400).
 """
 
 from __future__ import annotations
@@ -46,11 +52,11 @@ from server.sparql.canned import (
 from server.sparql.catalogue import describe
 from server.sparql.executor import Executor
 from server.sparql.request import SparqlError, UnsupportedFormat
-from server.sparql.tables import as_csv, as_json, table_from_results
+from server.sparql.tables import Table, as_csv, as_json, plain, table_from_results, text
 from server.store.backends import backend
 from server.store.interface import StoreError
-from server.store.prefixes import ordered_prefixes
-from server.web.context import executor
+from server.web import charts
+from server.web.context import executor, linker
 from server.web.negotiation import accepted
 from server.web.render import page
 
@@ -59,6 +65,8 @@ EXTENSION = "citykg.canned"
 SPARQL_JSON = "application/sparql-results+json"
 RUN_FORMATS = {"json": "application/json", "sparql-json": SPARQL_JSON, "csv": "text/csv", "html": "text/html"}
 CATALOGUE_FORMATS = {"json": "application/json", "html": "text/html"}
+PAGE_SIZE = 100  # rows per page, as Datasette
+MAX_PAGE_SIZE = 1000
 
 
 @dataclass
@@ -96,7 +104,7 @@ def state() -> CannedState:
 @bp.get("/queries")
 @bp.get("/queries.<suffix>")
 def catalogue(suffix: str | None = None) -> Response:
-    fmt = "json"
+    fmt = error_format()
     try:
         fmt = choose_format(suffix, CATALOGUE_FORMATS)
         context = state().context(executor())
@@ -104,10 +112,25 @@ def catalogue(suffix: str | None = None) -> Response:
         return error_response(exc, fmt)
     entries = [describe_query(q, context) for q in state().queries.values()]
     if fmt == "html":
-        return page("queries/catalogue.html", queries=entries)
+        search, tag = request.args.get("q", "").strip(), request.args.get("tag", "").strip()
+        for entry in entries:
+            entry["hidden"] = not matches(entry, search, tag)
+        return page("queries/catalogue.html", queries=entries, tags=sorted({t for e in entries for t in e["tags"]}),
+                    search=search, tag=tag, shown=sum(not e["hidden"] for e in entries))
     response = jsonify({"queries": entries})
     response.vary.add("Accept")
     return response
+
+
+def matches(entry: Mapping[str, Any], search: str, tag: str) -> bool:
+    """Whether a catalogue entry has ``tag`` (or no tag is asked) and every word of ``search``
+    in its name, summary, description, tags or parameter names (case aside). The page's
+    filter box (static/js/catalogue.js) applies the same rule as you type."""
+    if tag and tag not in entry["tags"]:
+        return False
+    haystack = " ".join([entry["name"], entry["summary"], entry["description"], *entry["tags"],
+                         *(p["name"] for p in entry["parameters"])]).casefold()
+    return all(word in haystack for word in search.casefold().split())
 
 
 def describe_query(query: CannedQuery, context: Context) -> dict[str, Any]:
@@ -122,19 +145,20 @@ def describe_query(query: CannedQuery, context: Context) -> dict[str, Any]:
 @bp.get("/queries/<name>")
 def run(name: str) -> Response:
     stem, dot, suffix = name.partition(".")
-    fmt = "json"
+    fmt = error_format()
     try:
         fmt = choose_format(suffix if dot else None, RUN_FORMATS)
         query = state().queries.get(stem)
         if query is None:
             raise UnknownQuery(f"no canned query {stem!r}; GET /queries lists them", None)
         given = single_values(request.args)
+        if fmt == "html":
+            return result_page(query, given)
         pool = executor()
         context = state().context(pool)
         bound = bind(query, given, context)
-        timeout = _timeout(request.args.get("timeout"))
-        media = SPARQL_JSON
-        answer = pool.run(request_for(query, bound, media_type=media, max_rows=pool.config.max_rows), timeout=timeout)
+        answer = pool.run(request_for(query, bound, media_type=SPARQL_JSON, max_rows=pool.config.max_rows),
+                          timeout=_timeout(request.args.get("timeout")))
     except (SparqlError, StoreError) as exc:
         return error_response(exc, fmt)
     shown = {key: display_value(term) for key, term in bound.items()}
@@ -143,17 +167,140 @@ def run(name: str) -> Response:
     table = table_from_results(answer.body, query, bound)
     if fmt == "csv":
         return _response(as_csv(table), "text/csv; charset=utf-8")
-    if fmt == "html":
-        return page(
-            "queries/result.html",
-            query=describe_query(query, context),
-            shown=shown,
-            given=given,
-            table=table,
-            prefixes=ordered_prefixes(context.prefixes),
-            links={f: url_for("queries.run", name=f"{query.name}.{f}") + _query_string(given) for f in ("json", "csv")},
-        )
     return _response(as_json(query, shown, table), "application/json")
+
+
+def run_table(name: str, given: Mapping[str, str] | None = None, timeout: float | None = None) -> tuple[dict[str, Any], Table]:
+    """One canned query run through the worker pool: its bound parameters (as shown) and its
+    answer as a table. The pages that draw from canned queries (home, city, charts) use this."""
+    query = state().queries[name]
+    pool = executor()
+    bound = bind(query, dict(given or {}), state().context(pool))
+    answer = pool.run(request_for(query, bound, media_type=SPARQL_JSON, max_rows=pool.config.max_rows), timeout=timeout)
+    return {key: display_value(term) for key, term in bound.items()}, table_from_results(answer.body, query, bound)
+
+
+# --- the HTML page ----------------------------------------------------------------------------
+
+
+def result_page(query: CannedQuery, given: dict[str, str]) -> Response:
+    """The form, and the answer when the parameters allow one (see the module docstring)."""
+    pool = executor()
+    context = state().context(pool)
+    values = {key: value for key, value in given.items() if key not in RESERVED and not key.startswith("_")}
+    view: dict[str, Any] = {
+        "query": describe_query(query, context),
+        "given": values,
+        "shown": {},
+        "error": None,
+        "table": None,
+        "links": _download_links(query.name, given),
+        "editor": "/sparql#" + urlencode({"query": query.text, "tabTitle": query.name}),
+    }
+    try:
+        bound = bind(query, given, context)
+        view["shown"] = {key: display_value(term) for key, term in bound.items()}
+        answer = pool.run(request_for(query, bound, media_type=SPARQL_JSON, max_rows=pool.config.max_rows),
+                          timeout=_timeout(request.args.get("timeout")))
+        table = table_from_results(answer.body, query, bound)
+        view["table"] = page_of(table, given)
+    except CannedQueryError as exc:
+        missing_only = not values and exc.message.startswith("missing required parameter")
+        view["error"] = None if missing_only else {"message": exc.message, "parameter": exc.parameter}
+        response = page("queries/result.html", **view)
+        response.status_code = 200 if missing_only else exc.http_status
+        return response
+    spec = charts.CHARTS.get(query.name)
+    links = linker()
+    view["chart"] = charts.chart_data(spec, table, links.href) if spec else None
+    return page("queries/result.html", **view)
+
+
+def page_of(table: Table, given: Mapping[str, str]) -> dict[str, Any]:
+    """The rows of the requested page, sorted as asked, as cells ready to show (text, link,
+    numeric or not), with the links that sort and page through the answer."""
+    sort, descending = given.get("_sort_desc") or given.get("_sort"), bool(given.get("_sort_desc"))
+    if sort and sort not in table.columns:
+        raise CannedQueryError(f"cannot sort by {sort!r}: the columns are {', '.join(table.columns)}", "_sort")
+    size = _positive(given.get("_size"), "_size", PAGE_SIZE)
+    if size > MAX_PAGE_SIZE:
+        raise CannedQueryError(f"_size {size} is above the largest page, {MAX_PAGE_SIZE} rows", "_size")
+    rows = list(table.rows)
+    if sort:
+        column = table.columns.index(sort)
+        rows.sort(key=lambda row: _sort_key(row[column]), reverse=descending)
+        if descending:  # unbound cells last either way
+            rows.sort(key=lambda row: row[column] is None)
+    pages = max(1, -(-len(rows) // size))
+    number = _positive(given.get("_page"), "_page", 1)
+    if number > pages:
+        raise CannedQueryError(f"_page {number} is past the last page ({pages})", "_page")
+    links = linker()
+    shown_rows = [[_cell(cell, links) for cell in row] for row in rows[(number - 1) * size : number * size]]
+    keep = {key: value for key, value in given.items() if key not in ("_page",)}
+    return {
+        "columns": [{"name": name, "sort": _sort_state(name, sort, descending),
+                     "href": "?" + urlencode({**_without_sort(keep), ("_sort_desc" if sort == name and not descending else "_sort"): name})}
+                    for name in table.columns],
+        "rows": shown_rows,
+        "count": len(rows),
+        "first": (number - 1) * size + 1 if rows else 0,
+        "last": min(number * size, len(rows)),
+        "page": number,
+        "pages": pages,
+        "previous": "?" + urlencode({**keep, "_page": number - 1}) if number > 1 else None,
+        "next": "?" + urlencode({**keep, "_page": number + 1}) if number < pages else None,
+    }
+
+
+def _cell(cell: Mapping[str, Any] | None, links: Any) -> dict[str, Any]:
+    """A cell as the page shows it: IRIs compacted and linked (local pages for our IRIs, only
+    http(s) otherwise, so a stored ``javascript:`` IRI stays text), numbers right-aligned."""
+    if cell is None:
+        return {"text": "", "href": None, "numeric": False}
+    value = plain(cell)
+    if cell.get("type") == "uri":
+        return {"text": links.short(cell["value"]), "href": links.href(cell["value"]), "numeric": False}
+    return {"text": text(cell), "href": None, "numeric": charts.number(value) is not None and not isinstance(value, str)}
+
+
+def _sort_key(cell: Mapping[str, Any] | None) -> tuple:
+    value = None if cell is None else plain(cell)
+    if value is None:
+        return (2, "")
+    numeric = charts.number(value)
+    if numeric is not None and not isinstance(value, str):
+        return (0, numeric)
+    return (1, str(value).casefold())
+
+
+def _sort_state(name: str, sort: str | None, descending: bool) -> str | None:
+    if name != sort:
+        return None
+    return "descending" if descending else "ascending"
+
+
+def _without_sort(given: Mapping[str, str]) -> dict[str, str]:
+    return {key: value for key, value in given.items() if key not in ("_sort", "_sort_desc")}
+
+
+def _positive(raw: str | None, name: str, default: int) -> int:
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise CannedQueryError(f"{name} {raw!r} is not a positive whole number", name)
+    return int(raw)
+
+
+def _download_links(name: str, given: Mapping[str, str]) -> dict[str, str]:
+    """The whole answer (every row, the query's order) as CSV, JSON and SPARQL JSON."""
+    kept = [(k, v) for k, v in given.items() if k not in RESERVED and not k.startswith("_")]
+
+    def link(suffix: str, *extra: tuple[str, str]) -> str:
+        pairs = [*kept, *extra]
+        return url_for("queries.run", name=name + suffix) + ("?" + urlencode(pairs) if pairs else "")
+
+    return {"CSV": link(".csv"), "JSON": link(".json"), "SPARQL JSON": link("", ("format", "sparql-json"))}
 
 
 def single_values(args: Mapping[str, Any]) -> dict[str, str]:
@@ -176,11 +323,6 @@ def _timeout(raw: str | None) -> float | None:
         raise CannedQueryError(f"timeout {raw!r} is not a number of seconds", "timeout") from None
 
 
-def _query_string(given: Mapping[str, str]) -> str:
-    kept = {k: v for k, v in given.items() if k not in RESERVED and not k.startswith("_")}
-    return "?" + urlencode(kept) if kept else ""
-
-
 # --- formats and errors ---------------------------------------------------------------------
 
 
@@ -200,6 +342,12 @@ def choose_format(suffix: str | None, formats: Mapping[str, str]) -> str:
     if chosen is None:
         raise UnsupportedFormat(f"none of the media types in Accept can be served here (available: {', '.join(formats.values())})")
     return chosen
+
+
+def error_format() -> str:
+    """How to say an error that comes before a format is chosen (an unknown suffix, an
+    unservable ``?format=``): a page for a browser, else JSON."""
+    return "html" if accepted(request.accept_mimetypes, [("application/json", "json"), ("text/html", "html")]) == "html" else "json"
 
 
 def error_response(exc: Exception, fmt: str) -> Response:

@@ -46,6 +46,7 @@ from server.web import describe
 from server.web.context import base_iri, construct, linker, prefixes, select
 from server.web.negotiation import RESOURCE_FORMATS, Offer, extension_offer, negotiate, rdf_response, vary_on_accept
 from server.web.render import page
+from server.web.views import standing
 
 bp = Blueprint("resources", __name__)
 bp.after_request(vary_on_accept)  # every answer, errors included, depends on Accept
@@ -223,6 +224,8 @@ def describe_resource(path: str, kind: str, forced: Offer | None = None, must_be
     view = describe.resource_view(iri, triples, linker(), kind)
     if rounds is not None and view["profile"] is not None:
         view["profile"]["rounds"] = _rounds_view(iri, rounds)
+    if view["profile"] is not None:  # the city among all cities: charts, peers (issue 12)
+        view["profile"].update(standing.city_extras(iri, view["profile"], view["title"]))
     view["sparql_link"] = "/sparql?" + urlencode({"query": f"DESCRIBE <{iri}>", "format": "turtle"})
     view["formats"] = [(o.name, _query_link(o.name)) for o in RESOURCE_FORMATS[1:] if o.name in _LINKED_FORMATS]
     if kind in ("concept", "scheme", "country"):

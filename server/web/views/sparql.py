@@ -4,7 +4,8 @@ GET ``?query=``, POST form-encoded, POST ``application/sparql-query``; ``default
 and ``named-graph-uri`` (repeatable) override the query's FROM / FROM NAMED, and without
 either the default graph is the union of all graphs. The format is negotiated from Accept
 (q-values) or forced with ``?format=``, *before* the query runs, so a 406 costs nothing.
-GET without a query returns the service description. Updates are refused on every path
+GET without a query returns the service description, or the SPARQL editor page to a browser
+(``server.web.views.editor``). Updates are refused on every path
 (the store is opened read-only anyway). Queries run in the executor's worker processes.
 """
 
@@ -30,6 +31,7 @@ from server.sparql.request import (
 from server.store.prefixes import STANDARD_PREFIXES
 from server.web.context import executor, public_url
 from server.web.negotiation import choose, rdf_response, requested_formats
+from server.web.views import editor
 
 bp = Blueprint("sparql", __name__)
 
@@ -67,6 +69,8 @@ def sparql() -> Response:
     if not queries:
         if request.method == "POST":
             raise BadRequest("no query: send `query` as a form field or an application/sparql-query body")
+        if not requested_formats(params) and editor.wants_editor(request.accept_mimetypes):
+            return editor.editor_page()  # a browser: the SPARQL editor (YASGUI)
         return service_description()
     query = queries[0]
     if not query.strip():

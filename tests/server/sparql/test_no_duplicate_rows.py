@@ -27,7 +27,7 @@ from server.sparql.request import QueryRequest
 from server.store.build import build_store
 from server.store.embedded import open_store
 from server.store.prefixes import store_prefixes
-from server.web.views import home, resources
+from server.web.views import resources, standing
 from tests.conftest import REPO, SEEDS
 from tests.server.web.test_rounds import medellin_2020
 
@@ -99,7 +99,7 @@ def listing(run, query: str, substitutions: dict[str, str] | None = None) -> lis
 
 
 def test_the_home_page_lists_each_city_once_with_one_country(run) -> None:
-    rows = listing(run, home.CITIES)
+    rows = listing(run, standing.CITIES)  # the cities of the home page, its map and the rankings
     cities = [row["city"]["value"] for row in rows]
     assert len(cities) == len(set(cities)) >= 40  # 5 seeds, 3 pages, the fixtures; Medellin in two rounds
     by_city = {row["city"]["value"]: row for row in rows}

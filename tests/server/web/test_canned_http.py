@@ -165,7 +165,7 @@ def test_html_table(client: FlaskClient) -> None:
     response = client.get("/queries/cities-by-role", query_string={"role": "designer"}, headers={"Accept": "text/html"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert '<a href="https://w3id.org/citykg/city/saltillo">city:saltillo</a>' in page
+    assert '<a href="/city/saltillo">city:saltillo</a>' in page  # our IRIs link to their pages here
     assert '<option value="https://w3id.org/citykg/vocab/role/designer" selected>Designer</option>' in page
     assert 'href="/queries/cities-by-role.csv?role=designer"' in page
     assert "3 rows" in page
@@ -266,6 +266,7 @@ def test_integer_injection_is_rejected(client: FlaskClient) -> None:
 
 def test_html_escapes_every_value(seed_app: Flask) -> None:
     from server.web.render import page as render_page
+    from server.web.views.queries import page_of
 
     cells = [
         {"type": "literal", "value": '<script>alert("x")</script>'},
@@ -275,8 +276,9 @@ def test_html_escapes_every_value(seed_app: Flask) -> None:
     query = {"name": "<q>", "summary": "<b>s</b>", "description": "&", "url": "/queries/x", "parameters": [
         {"name": "p", "type": "string", "required": False, "description": "<i>", "allowed": None}], "sparql": "SELECT <x>"}
     with seed_app.test_request_context("/queries/x"):
-        page = render_page("queries/result.html", query=query, shown={}, given={"p": '"><script>1</script>'},
-                     table=Table(["<col>"], [cells]), prefixes=[], links={"json": "/j", "csv": "/c"}).get_data(as_text=True)
+        table = page_of(Table(["<col>"], [[cell] for cell in cells]), {})
+        page = render_page("queries/result.html", query=query, shown={}, given={"p": '"><script>1</script>'}, error=None,
+                           table=table, links={"JSON": "/j", "CSV": "/c"}, editor="/sparql", chart=None).get_data(as_text=True)
     assert "<script>" not in page and "<b>s</b>" not in page and "<col>" not in page and "<i>" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert 'href="javascript:' not in page

@@ -190,9 +190,8 @@ def test_city_page_shows_the_latest_round_and_links_the_others(client: FlaskClie
     assert compare is not None
     answer = client.get(compare.group(1).replace("&amp;", "&"), headers={"Accept": "text/csv"})
     assert answer.status_code == 200 and OLD_MAYOR in answer.data.decode() and NEW_MAYOR in answer.data.decode()
-    matrix = html.split("Data availability", 1)[1]
-    education = re.search(r'Education</a></td><td>(.*?)</td><td>(.*?)</td>', matrix)
-    assert education is not None and education.groups() == ("✓", "")  # sufficient, not insufficient
+    groups = dict(re.findall(r'<div class="level-group" data-level="(\w+)">(.*?)</div>', html, re.DOTALL))
+    assert ">Education</a>" in groups["Sufficient"] and ">Education</a>" not in groups.get("Insufficient", "")
 
 
 def test_city_page_shows_a_given_round(client: FlaskClient) -> None:

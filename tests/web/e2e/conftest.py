@@ -8,6 +8,9 @@
   makes is recorded in ``page_log``; one to any host but the loopback is aborted before it
   leaves, and recorded all the same, so ``page_log.offsite()`` names it. At teardown, pass or
   fail, a full-page screenshot goes to var/test-artifacts/screenshots/ ($CITYKG_TEST_ARTIFACTS).
+- ``site`` (one per session): the real citykg app, on waitress on 127.0.0.1, over the store
+  ``markup_store`` (tests/web/conftest.py) builds from seeds/ with markup in Medellín's page,
+  so every page can be checked to show such values as text.
 Every test under tests/web/e2e is marked ``e2e`` (``pytest -m "not e2e"`` leaves them out).
 """
 
@@ -25,6 +28,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import REPO
+from tests.live import serve_in_thread
 
 CHROMIUM = Path(os.environ.get("CITYKG_CHROMIUM", "/usr/bin/chromium"))
 # The flags that keep Chromium from calling Google's services on this closed network, plus a
@@ -139,3 +143,18 @@ def _screenshot(page, node: pytest.Item) -> None:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     except Exception as error:  # a crashed or closed page: the test's own failure says why
         warnings.warn(f"no screenshot for {node.nodeid}: {error}", stacklevel=1)
+
+
+@dataclass(frozen=True)
+class Site:
+    """The running site: its base URL (no trailing slash) and the store it serves."""
+
+    url: str
+    store: Path
+
+
+@pytest.fixture(scope="session")
+def site(web_app, markup_store: Path) -> Iterator[Site]:
+    """citykg serving the seeds (Medellín's page carrying markup) on 127.0.0.1, for the session."""
+    with serve_in_thread(web_app) as url:
+        yield Site(url, markup_store)

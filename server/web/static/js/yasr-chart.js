@@ -1,7 +1,8 @@
 /* A "Chart" view for YASR (YASGUI's results pane), drawn with the vendored Chart.js.
  *
  * It offers itself when a SELECT answer has a numeric column (every row a number) and another
- * column to label the bars with; otherwise YASR keeps the table. Labels are drawn on a canvas,
+ * column to label the bars with; otherwise YASR keeps the table. Used by the SPARQL editor
+ * (js/editor.js); the colours are those of js/charts.js when the page has it. Labels are drawn on a canvas,
  * so values are never parsed as HTML. Register before creating Yasgui:
  *     Yasgui.Yasr.registerPlugin("chart", YasrChart);
  *     Yasgui.Yasr.defaults.pluginOrder = ["table", "chart", "response"];
@@ -38,18 +39,40 @@ class YasrChart {
     const { label, value } = this.columns();
     const rows = this.yasr.results.getBindings();
     this.destroy();
+    const box = document.createElement("div");
+    box.style.position = "relative";
+    box.style.height = `${Math.min(4000, Math.max(160, rows.length * 24 + 60))}px`;
     const canvas = document.createElement("canvas");
     canvas.setAttribute("role", "img");
-    canvas.setAttribute("aria-label", `Bar chart of ${value} by ${label}`);
-    this.yasr.resultsEl.appendChild(canvas);
+    canvas.setAttribute("aria-label", `Bar chart of ${value} by ${label}; the table view has the same numbers`);
+    box.appendChild(canvas);
+    this.yasr.resultsEl.appendChild(box);
+    const colour = window.citykgCharts ? window.citykgCharts.TONES.primary : "#2f6db5";
     this.chart = new Chart(canvas, {
       type: "bar",
       data: {
-        labels: rows.map((row) => row[label].value),
-        datasets: [{ label: value, data: rows.map((row) => Number(row[value].value)), backgroundColor: "#2c7fb8" }],
+        labels: rows.map((row) => this.shortLabel(row[label])),
+        datasets: [{ label: value, data: rows.map((row) => Number(row[value].value)), backgroundColor: colour, borderRadius: 3, maxBarThickness: 20 }],
       },
-      options: { indexAxis: "y", animation: false, plugins: { legend: { display: false } } },
+      options: {
+        indexAxis: "y",
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: { x: { beginAtZero: true, title: { display: true, text: value } }, y: { ticks: { autoSkip: false } } },
+        plugins: { legend: { display: false } },
+      },
     });
+  }
+
+  /** An IRI cell compacted with YASR's prefixes (city:medellin), a literal as its text. */
+  shortLabel(cell) {
+    if (cell.type !== "uri") return cell.value;
+    const prefixes = this.yasr.getPrefixes ? this.yasr.getPrefixes() : {};
+    for (const [prefix, namespace] of Object.entries(prefixes)) {
+      if (cell.value.startsWith(namespace) && cell.value.length > namespace.length) return `${prefix}:${cell.value.slice(namespace.length)}`;
+    }
+    return cell.value;
   }
 
   getIcon() {
