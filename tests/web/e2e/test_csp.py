@@ -1,16 +1,11 @@
-"""The server's Content-Security-Policy lets the vendored front end run (issue 9, item 6).
+"""The server's Content-Security-Policy lets the front end run, and nothing else (issue 9, item 6).
 
-The demo site is served with exactly the headers ``server.web.app`` puts on HTML pages
-(``HTML_HEADERS``: the CSP, frame and referrer rules) and ``nosniff`` on everything, then
-YASGUI runs a typed query, switches to the chart, and the page's own Chart.js chart and
-d3-geo/topojson map draw. Any CSP violation is a console error, so ``assert_clean`` catches it.
-The control shows the check bites: a policy without ``'unsafe-inline'`` styles breaks YASGUI's
-editor, which is why the policy allows inline *styles* (never inline scripts; SECURITY.md).
-
-One violation is expected, and wanted: the demo data holds a label with markup
-(``<img src=x onerror=alert(1)>``) and YASGUI's result table parses cell values as HTML in a
-detached element; the policy blocks the ``onerror`` handler, and that block is the only
-console message.
+The real site (conftest ``site``) sends ``HTML_HEADERS`` on every page, so every browser test
+runs under the policy and any violation would be a console error. Here, explicitly: the policy
+is on the pages; YASGUI runs a typed query and charts it; the home page's map and the city
+page's Chart.js charts draw; no violation is reported. The control shows the check bites: with
+styles limited to files (no ``'unsafe-inline'``), YASGUI's results table is reported in violation,
+which is why the policy allows inline *styles* (never inline scripts; SECURITY.md).
 """
 
 from __future__ import annotations
@@ -19,48 +14,46 @@ from collections.abc import Iterator
 
 import pytest
 
-from server.web.app import CONTENT_SECURITY_POLICY, HTML_HEADERS
-from tests.live import serve_in_thread
-from tests.web.e2e.demo_app import create_demo_app
-from tests.web.e2e.test_vendored_demo import NAMES_QUERY, NAMES_SORTED, RESULT_CELLS, open_demo, type_query
+from server.web import app as web_app_module
+from server.web.app import CONTENT_SECURITY_POLICY
+from tests.web.e2e.test_site import RESULT_CELLS, TYPED_QUERY, type_in_editor
+
+VIOLATION = "Content Security Policy"
 
 
-def demo_with(headers: dict[str, str]):
-    app = create_demo_app()
-
-    @app.after_request
-    def secure(response):
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        if response.mimetype == "text/html":
-            response.headers.update(headers)
-        return response
-
-    return app
-
-
-@pytest.fixture(scope="module")
-def secured_url() -> Iterator[str]:
-    with serve_in_thread(demo_with(HTML_HEADERS)) as url:
-        yield url
-
-
-def test_yasgui_chart_and_map_run_under_the_servers_csp(page, page_log, secured_url):
-    response = page.goto(secured_url + "/")
+def test_the_editor_map_and_charts_run_under_the_policy(page, page_log, site):
+    response = page.goto(site.url + "/sparql")
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
-    page.evaluate("() => window.citykgDemo.then(() => true)")  # chart and map drawn
-    assert page.locator("#map path.country").count() == 177
-    type_query(page, NAMES_QUERY)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    page.locator(".yasqe .CodeMirror:visible").wait_for()
+    type_in_editor(page, TYPED_QUERY)
     page.keyboard.press("Control+Enter")
     page.locator(RESULT_CELLS).nth(2).wait_for()
-    assert page.locator(RESULT_CELLS).all_inner_texts() == NAMES_SORTED
-    blocked = [m for m in page_log.console_errors if m.startswith("Executing inline event handler violates")]
-    assert len(blocked) == 1  # the hostile label's onerror, stopped by the policy (see above)
-    page_log.console_errors = [m for m in page_log.console_errors if m not in blocked]
-    page_log.assert_clean()  # nothing else: every vendored script, style and fetch was allowed
+    assert page.locator(RESULT_CELLS).all_inner_texts() == ["Lima", "Medellin", "Mexico City"]
+
+    page.goto(site.url + "/")
+    page.locator("#map path").first.wait_for()
+    page.goto(site.url + "/city/medellin")
+    page.locator("canvas").first.wait_for()
+    assert page.evaluate("() => [...document.querySelectorAll('canvas')].some((c) => Chart.getChart(c))")
+    assert not [m for m in page_log.console_errors if VIOLATION in m]
+    page_log.assert_clean()
 
 
-def test_the_control_a_stricter_style_policy_is_violated(page, page_log):
-    strict = {"Content-Security-Policy": CONTENT_SECURITY_POLICY.replace("style-src 'self' 'unsafe-inline'", "style-src 'self'")}
-    with serve_in_thread(demo_with(strict)) as url:
-        open_demo(page, url + "/")
-    assert any("Content Security Policy" in message for message in page_log.console_errors)
+@pytest.fixture
+def stricter_styles() -> Iterator[None]:
+    headers = web_app_module.HTML_HEADERS
+    policy = headers["Content-Security-Policy"]
+    headers["Content-Security-Policy"] = policy.replace("style-src 'self' 'unsafe-inline'", "style-src 'self'")
+    yield
+    headers["Content-Security-Policy"] = policy
+
+
+def test_the_control_a_stricter_style_policy_is_violated(page, page_log, site, stricter_styles):
+    """YASGUI's results (YASR) set inline styles: without 'unsafe-inline' they are blocked."""
+    page.goto(site.url + "/sparql")
+    page.locator(".yasqe .CodeMirror:visible").wait_for()
+    type_in_editor(page, TYPED_QUERY)
+    page.keyboard.press("Control+Enter")
+    page.locator(RESULT_CELLS).nth(2).wait_for()
+    assert any(m.startswith("Applying inline style violates") for m in page_log.console_errors)
