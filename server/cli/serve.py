@@ -137,10 +137,10 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
     allow = ", ".join(iri for iri in cfg.service_allowlist if iri not in internal) or "none"
     if proxy is not None:
         allow += f"; through citykg's proxy on 127.0.0.1:{proxy.port}, cache {proxy.config.cache_dir or 'in memory'}"
-    heavy = serving.lanes.heavy
+    heavy = serving.lanes.heavy_config
     print(
         f"citykg: serving {store.location if isinstance(store, StoreBackend) else store} at {serving.url}sparql "
-        f"({cfg.workers} workers + {heavy.config.workers if heavy else 0} heavy, timeout {cfg.timeout:g} s, max {cfg.max_timeout:g} s, "
+        f"({cfg.workers} workers + {heavy.workers if heavy else 0} heavy, timeout {cfg.timeout:g} s, max {cfg.max_timeout:g} s, "
         f"{cfg.max_rows} rows; SERVICE allowed: {allow}) — Ctrl-C stops",
         flush=True,
     )

@@ -37,13 +37,26 @@ _REMEMBERED = 4096  # heavy query fingerprints kept
 
 
 class Lanes:
-    """The query pools of an app; ``run`` has the signature of ``Executor.run``."""
+    """The query pools of an app; ``run`` has the signature of ``Executor.run``. The heavy pool
+    (``heavy_config``; None: one lane) starts with the first query that needs it."""
 
-    def __init__(self, interactive: Executor, heavy: Executor | None, budget: float = DEFAULT_INTERACTIVE_BUDGET) -> None:
-        self.interactive, self.heavy, self.budget = interactive, heavy, budget
+    def __init__(self, interactive: Executor, heavy_config: ExecutorConfig | None,
+                 budget: float = DEFAULT_INTERACTIVE_BUDGET) -> None:
+        self.interactive, self.heavy_config, self.budget = interactive, heavy_config, budget
+        self._heavy: Executor | None = None
         self._heavy_queries: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
         self.moved = 0  # queries moved from the interactive to the heavy lane
+
+    @property
+    def heavy(self) -> Executor | None:
+        """The heavy pool, started on first use; None with one lane."""
+        if self.heavy_config is None:
+            return None
+        with self._lock:
+            if self._heavy is None and not self.interactive.closed:
+                self._heavy = Executor(self.heavy_config)
+            return self._heavy
 
     @property
     def config(self) -> ExecutorConfig:
@@ -52,7 +65,7 @@ class Lanes:
 
     def run(self, request: QueryRequest, timeout: float | None = None) -> QueryResponse:
         limit = self.interactive.effective_timeout(timeout)
-        if self.heavy is None:
+        if self.heavy_config is None:
             return self.interactive.run_for(request, limit)
         key = fingerprint(request)
         started = time.monotonic()
@@ -71,7 +84,10 @@ class Lanes:
                 f"the query ran longer than {limit:g} s and was stopped; "
                 f"simplify it or add a LIMIT (this endpoint allows at most {self.config.max_timeout:g} s)"
             )
-        return self.heavy.run_for(request, remaining, shown_limit=limit)
+        heavy = self.heavy
+        if heavy is None:  # closed meanwhile
+            return self.interactive.run_for(request, remaining, shown_limit=limit)
+        return heavy.run_for(request, remaining, shown_limit=limit)
 
     def is_heavy(self, key: str) -> bool:
         with self._lock:
@@ -90,8 +106,10 @@ class Lanes:
 
     def close(self) -> None:
         self.interactive.close()
-        if self.heavy is not None:
-            self.heavy.close()
+        with self._lock:
+            heavy = self._heavy
+        if heavy is not None:
+            heavy.close()
 
     @property
     def closed(self) -> bool:

@@ -159,9 +159,10 @@ def _worker_main(conn: Connection, settings: dict[str, Any], stderr_path: str) -
         "max_nesting": settings["max_nesting"],
         "max_response": settings["max_response"],
     }
+    recheck = IDLE_RECHECK if source.evaluates_in_process else None  # a remote store is not polled
     while True:
         try:
-            while not conn.poll(IDLE_RECHECK):  # idle: follow a rebuild, so the old version can go
+            while recheck and not conn.poll(recheck):  # idle: follow a rebuild, so the old version can go
                 try:
                     current_store()
                 except StoreError:

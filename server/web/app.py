@@ -181,19 +181,16 @@ def executor_config(config: Mapping[str, Any], proxy: federation.WikidataProxy |
 
 
 def lanes(config: Mapping[str, Any], proxy: federation.WikidataProxy | None = None) -> Lanes:
-    """The interactive pool and, unless ``CITYKG_HEAVY_WORKERS`` is 0, the heavy one."""
+    """The interactive pool and, unless ``CITYKG_HEAVY_WORKERS`` is 0, the heavy one (started
+    by the first query that outruns the interactive budget)."""
     interactive_config = executor_config(config, proxy)
     heavy_workers = int(config.get("CITYKG_HEAVY_WORKERS") or 0)
     interactive = Executor(interactive_config)
     if not heavy_workers:
         return Lanes(interactive, None)
     queue = config.get("CITYKG_HEAVY_QUEUE")
-    try:
-        heavy = Executor(replace(interactive_config, workers=heavy_workers, name="heavy", nice=admission.HEAVY_NICE,
-                                 max_waiting=int(queue) if queue is not None else None))
-    except BaseException:
-        interactive.close()
-        raise
+    heavy = replace(interactive_config, workers=heavy_workers, name="heavy", nice=admission.HEAVY_NICE,
+                    max_waiting=int(queue) if queue is not None else None)
     return Lanes(interactive, heavy, float(config.get("CITYKG_INTERACTIVE_BUDGET") or admission.DEFAULT_INTERACTIVE_BUDGET))
 
 

@@ -51,9 +51,9 @@ class Serving:
     def threads(self) -> int:
         """Enough for every worker and queue place of both lanes, and spares."""
         total = SPARE_THREADS
-        for pool in (self.lanes.interactive, self.lanes.heavy):
-            if pool is not None:
-                total += pool.config.workers + (pool.config.max_waiting or pool.config.workers * 4)
+        for config in (self.lanes.interactive.config, self.lanes.heavy_config):
+            if config is not None:
+                total += config.workers + (config.max_waiting or config.workers * 4)
         return total
 
     @property

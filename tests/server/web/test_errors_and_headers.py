@@ -57,7 +57,7 @@ def test_browsers_get_the_error_page(client: FlaskClient) -> None:
     response = client.get("/sparql", query_string={"query": "SELECT ?x WHERE {"}, headers={"Accept": BROWSER})
     assert response.status_code == 400 and response.mimetype == "text/html"
     page = response.data.decode()
-    assert "<h1>Error 400</h1>" in page and "query syntax error" in page
+    assert "<p class=\"status\">400</p>" in page and "query syntax error" in page  # error.html (its look: the web front end)
     assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
 
 
