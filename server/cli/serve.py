@@ -13,12 +13,15 @@ from typing import Any
 from server.cli.output import DEFAULT_STORE, fail
 from server.cli.stores import add_store_url_options, chosen_store
 from server.errors import EXIT_OK, EXIT_USAGE
-from server.sparql.executor import DEFAULT_SERVICE_ALLOWLIST, DEFAULT_TIMEOUT
+from server.sparql import admission, limits
+from server.sparql.executor import DEFAULT_SERVICE_ALLOWLIST
 from server.sparql.federation import DEFAULT_WIKIDATA_ENDPOINT, FederationConfigError, validate_endpoint
+from server.sparql.limits import DEFAULT_TIMEOUT, format_bytes
 from server.store.interface import StoreBackend
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+READY_WAIT = 60.0  # seconds for the first query worker to start before giving up
 
 
 def add_commands(commands: argparse._SubParsersAction, store_default: Path = DEFAULT_STORE) -> None:
@@ -38,6 +41,33 @@ def add_commands(commands: argparse._SubParsersAction, store_default: Path = DEF
         "--base-iri", default=None, metavar="IRI",
         help="data base IRI this host serves: /city/x describes <IRI>city/x (default: https://w3id.org/citykg/)",
     )
+    serve.add_argument("--public-url", default=None, metavar="URL",
+                       help="the URL clients reach this server at, written into VoID and the service description "
+                            "(default: http://HOST:PORT/ as bound; set it behind a reverse proxy)")
+    limit = serve.add_argument_group("limits (SECURITY.md lists each with its default)")
+    limit.add_argument("--min-timeout", type=_seconds, default=limits.DEFAULT_MIN_TIMEOUT, metavar="S",
+                       help=f"the least a request's `timeout` may ask for (default: {limits.DEFAULT_MIN_TIMEOUT:g})")
+    limit.add_argument("--max-response", type=_size, default=limits.DEFAULT_MAX_RESPONSE, metavar="BYTES",
+                       help=f"answer size before a 422, e.g. 32M (default: {format_bytes(limits.DEFAULT_MAX_RESPONSE)})")
+    limit.add_argument("--max-nesting", type=_positive, default=limits.DEFAULT_MAX_NESTING, metavar="N",
+                       help=f"query nesting depth before a 400 (default: {limits.DEFAULT_MAX_NESTING})")
+    limit.add_argument("--worker-memory", type=_size, default=limits.DEFAULT_WORKER_MEMORY, metavar="BYTES",
+                       help=f"memory each query worker may allocate, e.g. 1G; 0: no limit (default: {format_bytes(limits.DEFAULT_WORKER_MEMORY)})")
+    limit.add_argument("--heavy-workers", type=_count, default=admission.DEFAULT_HEAVY_WORKERS, metavar="N",
+                       help=f"worker processes for queries that outrun the interactive budget; 0: one lane (default: {admission.DEFAULT_HEAVY_WORKERS})")
+    limit.add_argument("--interactive-budget", type=_seconds, default=admission.DEFAULT_INTERACTIVE_BUDGET, metavar="S",
+                       help=f"seconds a query may run on an interactive worker before it moves to a heavy one (default: {admission.DEFAULT_INTERACTIVE_BUDGET:g})")
+    limit.add_argument("--queue", type=_count, default=admission.DEFAULT_INTERACTIVE_QUEUE, metavar="N",
+                       help=f"requests that may wait for an interactive worker before a 503 (default: {admission.DEFAULT_INTERACTIVE_QUEUE})")
+    limit.add_argument("--heavy-queue", type=_count, default=admission.DEFAULT_HEAVY_QUEUE, metavar="N",
+                       help=f"requests that may wait for a heavy worker before a 503 (default: {admission.DEFAULT_HEAVY_QUEUE})")
+    limit.add_argument("--per-client", type=_count, default=admission.DEFAULT_PER_CLIENT, metavar="N",
+                       help=f"requests one client address may have in progress before a 429; 0: no limit (default: {admission.DEFAULT_PER_CLIENT})")
+    limit.add_argument("--trusted-proxies", type=_count, default=0, metavar="N",
+                       help="reverse proxies in front of this server whose X-Forwarded-For/-Proto/-Host are believed (default: 0)")
+    limit.add_argument("--network-guard", choices=("auto", "required", "off"), default="auto",
+                       help="query workers reach only the federation proxy (a network namespace): auto tries, required "
+                            "refuses to start without it (default: auto)")
     add_wikidata_option(serve)
     add_store_url_options(serve, serving=True)
     serve.set_defaults(handler=cmd_serve)
@@ -72,7 +102,20 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
         "CITYKG_MAX_TIMEOUT": args.max_timeout,
         "CITYKG_SERVICE_ALLOWLIST": tuple(args.service_allowlist),
         "CITYKG_WIKIDATA_ENDPOINT": args.wikidata_endpoint,
+        "CITYKG_MIN_TIMEOUT": args.min_timeout,
+        "CITYKG_MAX_RESPONSE": args.max_response,
+        "CITYKG_MAX_NESTING": args.max_nesting,
+        "CITYKG_WORKER_MEMORY": args.worker_memory or None,
+        "CITYKG_HEAVY_WORKERS": args.heavy_workers,
+        "CITYKG_INTERACTIVE_BUDGET": args.interactive_budget,
+        "CITYKG_QUEUE": args.queue,
+        "CITYKG_HEAVY_QUEUE": args.heavy_queue,
+        "CITYKG_PER_CLIENT": args.per_client or None,
+        "CITYKG_TRUSTED_PROXIES": args.trusted_proxies,
+        "CITYKG_NETWORK_GUARD": args.network_guard,
     }
+    if args.public_url:
+        config["CITYKG_PUBLIC_URL"] = args.public_url
     if args.workers:
         config["CITYKG_WORKERS"] = args.workers
     if args.base_iri:
@@ -85,16 +128,23 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
         if exc.errno == errno.EADDRINUSE:
             return fail(f"port {args.port} on {args.host} is already in use; choose another with --port", EXIT_USAGE)
         return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", EXIT_USAGE)
+    if not serving.lanes.interactive.wait_ready(READY_WAIT):
+        reason = serving.lanes.interactive.failure or f"no query worker started within {READY_WAIT:g} s"
+        serving.close()
+        return fail(f"cannot serve: {reason}", EXIT_USAGE)
     cfg, proxy = serving.executor, serving.proxy
-    allow = ", ".join(iri for iri in cfg.service_allowlist if proxy is None or iri != proxy.url) or "none"
+    internal = set(proxy.urls.values()) if proxy is not None else set()
+    allow = ", ".join(iri for iri in cfg.service_allowlist if iri not in internal) or "none"
     if proxy is not None:
-        allow += f"; Wikidata via {proxy.url}, cache {proxy.config.cache_dir or 'in memory'}"
+        allow += f"; through citykg's proxy on 127.0.0.1:{proxy.port}, cache {proxy.config.cache_dir or 'in memory'}"
+    heavy = serving.lanes.heavy_config
     print(
         f"citykg: serving {store.location if isinstance(store, StoreBackend) else store} at {serving.url}sparql "
-        f"({cfg.workers} workers, timeout {cfg.timeout:g} s, max {cfg.max_timeout:g} s, "
+        f"({cfg.workers} workers + {heavy.workers if heavy else 0} heavy, timeout {cfg.timeout:g} s, max {cfg.max_timeout:g} s, "
         f"{cfg.max_rows} rows; SERVICE allowed: {allow}) — Ctrl-C stops",
         flush=True,
     )
+    print(f"citykg: network guard {serving.lanes.network_guard or 'starting'}; limits in SECURITY.md", flush=True)
     serving.run()
     return EXIT_OK
 
@@ -107,6 +157,29 @@ def _seconds(value: str) -> float:
     if not seconds > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0 seconds: {value!r}")
     return seconds
+
+
+def _size(value: str) -> int:
+    """Bytes, with an optional K, M or G suffix (powers of 1024)."""
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    scale = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(text[-1:], 1)
+    try:
+        number = float(text[:-1] if scale > 1 else text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {value!r} (bytes, or with K, M, G)") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value!r}")
+    return int(number * scale)
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value!r}")
+    return number
 
 
 def _positive(value: str) -> int:

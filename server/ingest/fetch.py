@@ -14,6 +14,13 @@
   re-fetching an unchanged page changes nothing in the next build.
 - **Only snapshots are kept**: each page is converted (``mapper.convert``) and read by the
   mapper; a page that is no snapshot is not saved and is listed with the reason.
+- **Budgets per document**: at most ``max_bytes`` are read of any answer, whatever its
+  ``Content-Length`` says (absent, ``-1``, chunked or a lie), and one URL may take at most
+  ``document_budget`` seconds, download, retries and reading included; over either, the URL is
+  reported ``failed`` with the reason and the batch goes on.
+- **Redirects stay on the site**: a redirect is followed only to the same host (at most
+  ``MAX_REDIRECTS`` hops), and only where that origin's robots.txt allows it; a redirect to any
+  other host is reported, never followed.
 
 ``citykg build DIR`` reads the manifest beside the documents and records, in each snapshot
 graph, ``prov:wasDerivedFrom`` the page URL and ``dct:modified`` the retrieval time.
@@ -23,9 +30,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import signal
+import threading
 import time
 import urllib.robotparser
-from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -45,6 +55,10 @@ DEFAULT_USER_AGENT = (
     "honours robots.txt)"
 )
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # of one document (the survey's PDFs are a few MB)
+DEFAULT_DOCUMENT_BUDGET = 180.0  # seconds for one URL: download, retries and reading
+MAX_REDIRECTS = 5
+ROBOTS_MAX_BYTES = 512 * 1024
 _CITY_PATH = re.compile(r"^/cities/(?P<slug>[A-Za-z0-9][A-Za-z0-9_.%-]*)/?$")
 
 # outcomes of one URL
@@ -55,6 +69,10 @@ OK_OUTCOMES = {SAVED, UNCHANGED, CACHED}
 
 class FetchError(CitykgError):
     """A usage problem (bad URL, unwritable directory): one line, exit status 2."""
+
+
+class _Refused(Exception):
+    """This answer will not be used (off-site redirect, over a budget): not worth a retry."""
 
 
 @dataclass
@@ -96,6 +114,8 @@ class Fetcher:
     backoff: float = 1.0  # first back-off; doubles each retry
     max_backoff: float = 60.0
     timeout: float = 30.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+    document_budget: float = DEFAULT_DOCUMENT_BUDGET
     on_event: Callable[[str], None] | None = None
     sleep: Callable[[float], None] = time.sleep
     client: httpx.Client | None = None
@@ -114,7 +134,7 @@ class Fetcher:
         self._own_client = self.client is None
         if self.client is None:
             self.client = httpx.Client(
-                headers={"User-Agent": self.user_agent}, timeout=self.timeout, follow_redirects=True
+                headers={"User-Agent": self.user_agent}, timeout=self.timeout, follow_redirects=False
             )
 
     def close(self) -> None:
@@ -165,7 +185,8 @@ class Fetcher:
                 headers["If-None-Match"] = previous.etag
             if previous.last_modified:
                 headers["If-Modified-Since"] = previous.last_modified
-        response, attempts, error = self._get(url, headers)
+        deadline = time.monotonic() + self.document_budget
+        response, attempts, error = self._get(url, headers, deadline)
         checked = _now()
         if response is None:
             return self._keep(PageRecord(url=url, outcome=FAILED, checked=checked, attempts=attempts,
@@ -180,7 +201,13 @@ class Fetcher:
                 reason += f" (after {attempts} attempts)"
             return self._keep(PageRecord(url=url, outcome=FAILED, status=status, checked=checked, attempts=attempts,
                                          reason=reason))
-        return self._keep(self._accept(url, response, previous, checked, attempts))
+        try:
+            with _time_limit(deadline - time.monotonic()):
+                record = self._accept(url, response, previous, checked, attempts)
+        except _Overtime:
+            record = PageRecord(url=url, outcome=FAILED, status=200, checked=checked, attempts=attempts,
+                                reason=f"reading it took longer than the document budget of {self.document_budget:g} s")
+        return self._keep(record)
 
     # -- one answer ------------------------------------------------------------------------
 
@@ -236,13 +263,22 @@ class Fetcher:
 
     # -- HTTP --------------------------------------------------------------------------------
 
-    def _get(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response | None, int, str | None]:
-        """GET with retries on 429/5xx/timeouts: (last response or None, attempts, error)."""
+    def _get(self, url: str, headers: dict[str, str], deadline: float | None = None,
+             max_bytes: int | None = None, robots: bool = True) -> tuple[httpx.Response | None, int, str | None]:
+        """GET with retries on 429/5xx/timeouts: (last response or None, attempts, error).
+
+        The answer is read whole (at most ``max_bytes``) before it is returned; redirects are
+        followed on the same host only, and (``robots``) where the target's robots.txt allows;
+        nothing goes on past ``deadline``.
+        """
         error = None
+        deadline = deadline if deadline is not None else time.monotonic() + self.document_budget
         for attempt in range(self.retries + 1):
             self._pace()
             try:
-                response = self.client.get(url, headers=headers)
+                response = self._request(url, headers, deadline, max_bytes or self.max_bytes, robots)
+            except _Refused as exc:
+                return None, attempt + 1, str(exc)
             except httpx.TimeoutException:
                 error, response = "timed out", None
             except httpx.TransportError as exc:
@@ -255,9 +291,28 @@ class Fetcher:
             if response is not None:
                 wait = max(wait, min(self.max_backoff, _retry_after(response) or 0))
                 error = f"HTTP {response.status_code}"
+            if time.monotonic() + wait > deadline:
+                return response, attempt + 1, f"{error}; no time left in the document budget of {self.document_budget:g} s"
             self._event(f"retrying {url} in {wait:g}s: {error}")
             self.sleep(wait)
         raise AssertionError("unreachable")
+
+    def _request(self, url: str, headers: dict[str, str], deadline: float, max_bytes: int, robots: bool) -> httpx.Response:
+        """One GET, its same-host redirects followed, the body read within the budgets."""
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            with self.client.stream("GET", current, headers=headers, follow_redirects=False) as response:
+                if response.is_redirect and "location" in response.headers:
+                    target = urljoin(current, response.headers["location"].strip())
+                    _check_redirect(url, target)
+                    if robots and not self._allowed(target):
+                        raise _Refused(f"redirected to {target}, which {self._robots_url(target)} disallows; not followed")
+                    current = target
+                    continue
+                body = _read_within(response, max_bytes, deadline, self.document_budget)
+                return httpx.Response(response.status_code, headers=response.headers, content=body,
+                                      request=response.request)
+        raise _Refused(f"more than {MAX_REDIRECTS} redirects; not followed")
 
     def _pace(self) -> None:
         """At least ``delay`` seconds between two requests, whoever made them."""
@@ -283,7 +338,7 @@ class Fetcher:
 
     def _read_robots(self, robots_url: str) -> urllib.robotparser.RobotFileParser | str:
         parser = urllib.robotparser.RobotFileParser(robots_url)
-        response, _, error = self._get(robots_url, {})
+        response, _, error = self._get(robots_url, {}, max_bytes=ROBOTS_MAX_BYTES, robots=False)
         if response is None or response.status_code >= 500:
             self._event(f"{robots_url}: {error or response.status_code}; not fetching from this site")
             return "unreachable"
@@ -301,6 +356,58 @@ class Fetcher:
     def _event(self, message: str) -> None:
         if self.on_event:
             self.on_event(message)
+
+
+def _check_redirect(origin: str, target: str) -> None:
+    """A redirect may change the scheme or path, never the host."""
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https"):
+        raise _Refused(f"redirected to a {parts.scheme or 'relative'} URL; not followed")
+    if (parts.hostname or "").lower() != (urlsplit(origin).hostname or "").lower():
+        raise _Refused(f"redirected to another host ({parts.hostname}); not followed")
+
+
+def _read_within(response: httpx.Response, max_bytes: int, deadline: float, budget: float) -> bytes:
+    """The body, or ``_Refused`` past ``max_bytes`` (whatever Content-Length says) or the deadline."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise _Refused(f"larger than {max_bytes} bytes (Content-Length {declared}); not downloaded")
+    chunks, total = [], 0
+    for chunk in response.iter_raw():
+        total += len(chunk)
+        if total > max_bytes:
+            raise _Refused(f"larger than {max_bytes} bytes, the limit for one document; download stopped")
+        if time.monotonic() > deadline:
+            raise _Refused(f"downloading took longer than the document budget of {budget:g} s; stopped")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _Overtime(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Stop pure-Python work (conversion, the mapper) after ``seconds`` with ``_Overtime``.
+
+    A timer signal: only in the main thread (elsewhere the work runs unbounded)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+    if seconds <= 0:
+        raise _Overtime
+
+    def expire(signum: int, frame: object) -> None:
+        raise _Overtime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

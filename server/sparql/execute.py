@@ -2,7 +2,8 @@
 
 ``execute(store, request)`` is what a query worker (``server.sparql.executor``) runs for every
 HTTP request, and what the command line runs in its own process. Safety checks that need no
-store (UPDATE text, SERVICE targets, formats) run before evaluation; the hard timeout is the
+store (UPDATE text, nesting, SERVICE targets, formats) run before evaluation, and the answer is
+measured against the row and byte caps; the hard timeout and the memory limit are the
 executor's job, because pyoxigraph cannot cancel a running query.
 """
 
@@ -27,8 +28,9 @@ from pyoxigraph import (
     parse_query_results,
 )
 
-from server.sparql import federation, scan
+from server.sparql import federation, scan, services
 from server.sparql.formats import GRAPH_FORMATS, RESULTS_FORMATS, graph_bytes, unsupported
+from server.sparql.limits import DEFAULT_MAX_NESTING, check_nesting, check_response_size, response_too_large
 from server.sparql.request import (
     UPDATE_MESSAGE,
     BadRequest,
@@ -52,48 +54,66 @@ def execute(
     service_allowlist: Collection[str] | None = None,
     prefixes: Mapping[str, str] | None = None,
     service_rewrites: Mapping[str, str] | None = None,
+    base_iri: str | None = None,
+    max_nesting: int = DEFAULT_MAX_NESTING,
+    max_response: int | None = None,
 ) -> QueryResponse:
     """Run ``request`` against ``store`` and serialise the answer in ``request.media_type``.
 
     ``service_allowlist`` None skips the SERVICE check (the CLI, where the user is the
     operator); workers always pass one. ``prefixes`` are predeclared (default: the store's),
     so ``cik:``, ``city:``, ``role:``... work as in ``citykg query``. ``service_rewrites``
-    (SERVICE IRI -> IRI) sends Wikidata SERVICE calls through citykg's proxy, and the entities
-    marker is expanded (``server.sparql.federation``), before the allowlist check.
+    (SERVICE IRI -> IRI) sends SERVICE calls through citykg's proxy, and the entities marker is
+    expanded (``server.sparql.federation``), before the allowlist check. ``base_iri`` resolves
+    relative IRIs: a fixed value (the dataset's base), never anything a request chose.
+    ``max_response`` caps the serialised answer in bytes.
     """
     prefixes = dict(store_prefixes(store) if prefixes is None else prefixes)
+    check_nesting(request.query, max_nesting)  # first: every later step reads the query by recursion
     if service_rewrites or federation.ENTITIES_MARKER in request.query:
-        request = replace(request, query=federation.prepare(store, request.query, service_rewrites, prefixes))
-    check_query(request.query, prefixes, service_allowlist)
+        request = replace(request, query=federation.prepare(store, request.query, service_rewrites, prefixes, base_iri))
+    check_query(request.query, prefixes, service_allowlist, base_iri)
     kwargs = _dataset_arguments(request)
     substitutions = {Variable(name): parse_term(text, name) for name, text in request.substitutions.items()}
     try:
         result = store.query(
-            request.query, base_iri=request.base_iri, prefixes=prefixes, substitutions=substitutions or None, **kwargs
+            request.query, base_iri=base_iri, prefixes=prefixes, substitutions=substitutions or None, **kwargs
         )
         if isinstance(result, QueryBoolean):
-            return _boolean_response(result, request.media_type)
-        if isinstance(result, QuerySolutions):
-            return _solutions_response(result, request)
-        return _graph_response(result, request, prefixes)
+            response = _boolean_response(result, request.media_type)
+        elif isinstance(result, QuerySolutions):
+            response = _solutions_response(result, request, max_response)
+        else:
+            response = _graph_response(result, request, prefixes)
     except SyntaxError as exc:  # (update text was refused by check_query already)
         raise QuerySyntaxError(syntax_error_message(request.query, str(exc))) from None
     except RuntimeError as exc:  # evaluation refused the query (e.g. a substitution not projected)
         raise EvaluationError(f"the query cannot be evaluated: {exc}") from None
     except OSError as exc:  # the store, or a SERVICE endpoint, failed while reading
-        upstream = federation.upstream_failure(str(exc))  # a 502/504 that names no internal address
-        raise upstream or StoreFailure(f"the query failed while reading: {exc}") from None
+        upstream = federation.upstream_failure(str(exc), service_rewrites)  # a 502/504 naming no internal address
+        message = federation.public_message(" ".join(str(exc).split()), service_rewrites)
+        raise upstream or StoreFailure(f"the query failed while reading: {message}") from None
+    check_response_size(len(response.body), max_response)
+    return response
 
 
-def check_query(query: str, prefixes: Mapping[str, str], service_allowlist: Collection[str] | None) -> None:
-    """The checks that need no evaluation: UPDATE text, then SERVICE targets."""
+def check_query(
+    query: str, prefixes: Mapping[str, str], service_allowlist: Collection[str] | None, base_iri: str | None = None
+) -> None:
+    """The checks that need no evaluation: UPDATE text, then SERVICE targets (as the engine
+    will resolve them, with ``base_iri`` and ``prefixes``)."""
     if scan.is_update(query):
         raise UpdateRefused(UPDATE_MESSAGE)
     if service_allowlist is not None:
-        refused = scan.refused_services(query, prefixes, service_allowlist)
+        refused = services.refused_service(query, prefixes, base_iri, service_allowlist)
         if refused:
-            allowed = ", ".join(sorted(service_allowlist)) or "none"
-            raise ServiceNotAllowed(f"SERVICE {refused} is not allowed; allowed endpoints: {allowed}")
+            raise ServiceNotAllowed(f"SERVICE {refused} is not allowed; {allowed_endpoints(service_allowlist)}")
+
+
+def allowed_endpoints(allowlist: Collection[str]) -> str:
+    """The public part of the allowlist for messages: citykg's own proxy addresses are internal."""
+    public = sorted(iri for iri in allowlist if not federation.is_proxy_url(iri))
+    return "allowed endpoints: " + (", ".join(public) or "none")
 
 
 def _dataset_arguments(request: QueryRequest) -> dict[str, Any]:
@@ -156,8 +176,9 @@ def _boolean_response(result: QueryBoolean, media_type: str) -> QueryResponse:
     return QueryResponse("boolean", media_type, result.serialize(format=fmt))
 
 
-def _solutions_response(solutions: QuerySolutions, request: QueryRequest) -> QueryResponse:
-    """Rows are counted while read, so a result over the cap stops early and is refused whole.
+def _solutions_response(solutions: QuerySolutions, request: QueryRequest, max_response: int | None) -> QueryResponse:
+    """Rows and bytes are counted while read, so a result over either cap stops early and is
+    refused whole.
 
     pyoxigraph serialises a whole ``QuerySolutions`` only, so the rows are written as SPARQL
     JSON here and converted by pyoxigraph for XML, CSV and TSV.
@@ -167,8 +188,13 @@ def _solutions_response(solutions: QuerySolutions, request: QueryRequest) -> Que
         raise UnsupportedFormat(unsupported("a SELECT result", request.media_type, "solutions"))
     variables = [v.value for v in solutions.variables]
     bindings = []
+    size = 0
     for row in _capped(solutions, request.max_rows, "rows"):
-        bindings.append({name: _json_term(row[name]) for name in variables if row[name] is not None})
+        binding = {name: _json_term(row[name]) for name in variables if row[name] is not None}
+        size += sum(len(cell["value"]) if isinstance(cell["value"], str) else 64 for cell in binding.values())
+        if max_response is not None and size > max_response:
+            raise ResultTooLarge(response_too_large(max_response))
+        bindings.append(binding)
     document = {"head": {"vars": variables}, "results": {"bindings": bindings}}
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     if fmt != QueryResultsFormat.JSON:

@@ -22,11 +22,20 @@ Neither replacement takes text from a request: the endpoint is configuration, va
 absolute http(s) IRI, and the entities are read from the store and must match
 ``http://www.wikidata.org/entity/Q<digits>``. The rewritten text is then checked against the
 allowlist like any other query.
+
+Every other endpoint on the SERVICE allowlist is proxied the same way (``/service/<n>``), because
+the query workers can reach nothing but this proxy (``server.sparql.netguard``). The proxy is
+the only way out, so it is strict both ways: it reads a request body only with a valid
+``Content-Length`` up to ``MAX_QUERY_BYTES`` (no chunked bodies, no ``-1``), follows a redirect
+only on the endpoint's own scheme, host and port, reads at most ``max_answer`` bytes of an
+answer whatever its headers say, and its error messages name the public endpoint, never its own
+address.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -43,7 +52,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from server.sparql import scan
+from server.sparql import scan, services
 from server.sparql.request import SparqlError, UpstreamFailure, UpstreamTimeout
 
 log = logging.getLogger(__name__)
@@ -56,7 +65,11 @@ DEFAULT_UPSTREAM_TIMEOUT = 20.0  # seconds for one call to the Wikidata endpoint
 ENTITIES_MARKER = "urn:citykg:wikidata-entities"
 PROJECT_URL = "https://w3id.org/citykg"
 PROXY_PATH = "/wikidata"
+SERVICE_PATH = "/service/"  # + n: the n-th other endpoint of the allowlist
 MAX_QUERY_BYTES = 1024 * 1024
+DEFAULT_MAX_ANSWER = 16 * 1024 * 1024  # bytes of one upstream answer
+MAX_REDIRECTS = 3
+_PROXY_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost|\[::1\]):\d+(?:/wikidata|/service/\d+)(?![\w/])")
 _ENTITY = re.compile(r"^http://www\.wikidata\.org/entity/Q[1-9][0-9]*$")
 _GET_LIMIT = 4000  # longer queries are POSTed (form-encoded)
 _ENTITIES_QUERY = """PREFIX cik: <https://w3id.org/citykg/ontology#>
@@ -103,15 +116,19 @@ def user_agent(contact: str | None = None) -> str:
 # --- the rewrite -----------------------------------------------------------------------------
 
 
-def prepare(store: Any, text: str, rewrites: Mapping[str, str] | None, prefixes: Mapping[str, str]) -> str:
-    """``text`` with SERVICE targets in ``rewrites`` replaced, and the entities marker expanded."""
-    if ENTITIES_MARKER not in text and (not rewrites or "service" not in text.lower()):
+def prepare(store: Any, text: str, rewrites: Mapping[str, str] | None, prefixes: Mapping[str, str],
+            base_iri: str | None = None) -> str:
+    """``text`` with SERVICE targets in ``rewrites`` replaced, and the entities marker expanded.
+
+    A target is compared by the IRI the engine makes of it (``services.resolve``: the query's
+    BASE and PREFIX declarations, ``prefixes`` and ``base_iri``), not by how it is written.
+    """
+    if ENTITIES_MARKER not in text and (not rewrites or not services.MENTIONS_SERVICE.search(text)):
         return text
-    head = scan.prologue(text)
-    known = {**prefixes, **head.prefixes}
+    declarations = scan.declarations(text)
     edits: list[tuple[int, int, str]] = []
     entities: str | None = None
-    stream = list(scan.tokens(text, head.end))
+    stream = list(scan.tokens(text, scan.prologue(text).end))
     for index, token in enumerate(stream):
         if token.kind == "iri" and scan.unescape_iri(token.text) == ENTITIES_MARKER:
             if entities is None:
@@ -123,7 +140,7 @@ def prepare(store: Any, text: str, rewrites: Mapping[str, str] | None, prefixes:
                 target = stream[index + 2] if index + 2 < len(stream) else None
             if target is None or target.kind not in ("iri", "pname"):
                 continue
-            iri = scan._target_iri(target, known)  # noqa: SLF001 - the scanner's own resolution
+            iri = services.resolve(declarations, target.text, prefixes, base_iri)
             if iri is not None and iri in rewrites:
                 edits.append((target.start, target.end, f"<{rewrites[iri]}>"))
     for start, end, replacement in sorted(edits, reverse=True):
@@ -141,14 +158,32 @@ def linked_entities(store: Any) -> list[str]:
     return found
 
 
+def rewrites_for(endpoint: str, proxy_url: str, others: Mapping[str, str] | None = None) -> dict[str, str]:
+    """SERVICE IRI -> proxy URL: the Wikidata placeholder and endpoint, and ``others``
+    (endpoint -> its proxy URL)."""
+    return {WIKIDATA_PLACEHOLDER: proxy_url, endpoint: proxy_url, **(others or {})}
+
+
+def is_proxy_url(iri: str) -> bool:
+    """True for an address of a citykg proxy (internal: never shown to clients)."""
+    return _PROXY_URL.fullmatch(iri) is not None
+
+
+def public_message(message: str, rewrites: Mapping[str, str] | None) -> str:
+    """``message`` with every proxy address replaced by the endpoint it stands for."""
+    back = {proxy: endpoint for endpoint, proxy in (rewrites or {}).items() if endpoint != WIKIDATA_PLACEHOLDER}
+    for proxy in sorted(back, key=len, reverse=True):
+        message = message.replace(proxy, back[proxy])
+    return _PROXY_URL.sub("citykg's federation proxy", message)
+
+
 # How pyoxigraph reports a SERVICE call that got an error status ("Error 502 Bad Gateway
 # returned by http://127.0.0.1:41234/wikidata with payload:\n<the proxy's message>").
 _SERVICE_STATUS = re.compile(r"Error (?P<status>\d{3})\b[^\n]*? returned by (?P<url>\S+) with payload:\s*(?P<detail>.*)", re.DOTALL)
-_PROXY_URL = re.compile(r"https?://127\.0\.0\.1:\d+" + re.escape(PROXY_PATH) + r"\b")
 
 
-def upstream_failure(message: str) -> SparqlError | None:
-    """What a query that failed in a SERVICE call to citykg's proxy is: a 504 when Wikidata did
+def upstream_failure(message: str, rewrites: Mapping[str, str] | None = None) -> SparqlError | None:
+    """What a query that failed in a SERVICE call to citykg's proxy is: a 504 when the endpoint did
     not answer in time, else a 502, with the proxy's own words (they name the configured endpoint)
     and never the proxy's address. None when ``message`` is not such a failure."""
     found = _SERVICE_STATUS.search(message)
@@ -156,14 +191,10 @@ def upstream_failure(message: str) -> SparqlError | None:
         return None
     if found is None:  # the proxy itself could not be reached
         return UpstreamFailure("the federated query failed: citykg's Wikidata proxy did not answer")
-    detail = _PROXY_URL.sub("citykg's Wikidata proxy", found["detail"].strip()) or f"status {found['status']}"
+    detail = public_message(found["detail"].strip(), rewrites) or f"status {found['status']}"
     if found["status"] == "504":
         return UpstreamTimeout(f"the federated query stopped: {detail}")
     return UpstreamFailure(f"the federated query failed: {detail}")
-
-
-def rewrites_for(endpoint: str, proxy_url: str) -> dict[str, str]:
-    return {WIKIDATA_PLACEHOLDER: proxy_url, endpoint: proxy_url}
 
 
 # --- the proxy -------------------------------------------------------------------------------
@@ -176,6 +207,8 @@ class ProxyConfig:
     cache_ttl: float = DEFAULT_CACHE_TTL
     timeout: float = DEFAULT_UPSTREAM_TIMEOUT
     contact: str | None = None
+    others: tuple[str, ...] = ()  # other allowlisted SERVICE endpoints, each at /service/<n>
+    max_answer: int = DEFAULT_MAX_ANSWER  # bytes read of one upstream answer
 
 
 @dataclass
@@ -185,16 +218,43 @@ class ProxyStats:
     errors: int = 0  # upstream failures (not cached)
 
 
+class _OffSite(Exception):
+    """An upstream answered with a redirect that leaves its own scheme, host and port."""
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to the endpoint's own origin, at most ``MAX_REDIRECTS`` times."""
+
+    max_redirections = MAX_REDIRECTS
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if _origin(urllib.parse.urljoin(req.full_url, newurl)) != _origin(req.full_url):
+            raise _OffSite(urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl)).hostname or "?")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class WikidataProxy:
-    """A forwarding SPARQL endpoint on 127.0.0.1 (``url``): User-Agent, cache, timeout."""
+    """A forwarding SPARQL endpoint on 127.0.0.1 (``url``; other endpoints at ``urls``):
+    User-Agent, cache, timeout, same-origin redirects, capped answers."""
 
     def __init__(self, config: ProxyConfig) -> None:
-        self.config = ProxyConfig(**{**config.__dict__, "endpoint": validate_endpoint(config.endpoint)})
+        self.config = ProxyConfig(**{**config.__dict__, "endpoint": validate_endpoint(config.endpoint),
+                                     "others": tuple(validate_endpoint(o) for o in config.others)})
         self.user_agent = user_agent(config.contact)
         self.stats = ProxyStats()
         self._memory: dict[str, tuple[float, str, bytes]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._opener = urllib.request.build_opener(_SameOriginRedirects())
         proxy = self
 
         class Handler(_Handler):
@@ -205,7 +265,16 @@ class WikidataProxy:
         self._thread = threading.Thread(target=self._server.serve_forever, name="citykg-wikidata-proxy", daemon=True)
         self._thread.start()
         host, port = self._server.server_address[:2]
+        self.port = port
         self.url = f"http://{host}:{port}{PROXY_PATH}"
+        self.routes = {PROXY_PATH: self.config.endpoint}
+        self.routes.update({f"{SERVICE_PATH}{n}": other for n, other in enumerate(self.config.others)})
+        self.urls = {endpoint: f"http://{host}:{port}{path}" for path, endpoint in self.routes.items()}
+
+    def rewrites(self) -> dict[str, str]:
+        """SERVICE IRI -> proxy URL for every endpoint this proxy forwards to."""
+        others = {endpoint: url for endpoint, url in self.urls.items() if endpoint != self.config.endpoint}
+        return rewrites_for(self.config.endpoint, self.url, others)
 
     def close(self) -> None:
         self._server.shutdown()
@@ -219,9 +288,11 @@ class WikidataProxy:
 
     # the work of one request ---------------------------------------------------------------
 
-    def answer(self, query: str, accept: str) -> tuple[int, str, bytes, str]:
-        """``(status, content type, body, cache state)`` for one SPARQL query."""
-        key = hashlib.sha256(json.dumps([self.config.endpoint, query, accept]).encode()).hexdigest()
+    def answer(self, query: str, accept: str, endpoint: str | None = None) -> tuple[int, str, bytes, str]:
+        """``(status, content type, body, cache state)`` for one SPARQL query to ``endpoint``
+        (default: the Wikidata endpoint)."""
+        endpoint = endpoint or self.config.endpoint
+        key = hashlib.sha256(json.dumps([endpoint, query, accept]).encode()).hexdigest()
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:  # identical concurrent requests: one goes upstream, the others wait for its answer
@@ -230,16 +301,15 @@ class WikidataProxy:
                 with self._guard:
                     self.stats.hits += 1
                 return 200, cached[0], cached[1], "hit"
-            status, content_type, body = self._fetch(query, accept)
+            status, content_type, body = self._fetch(endpoint, query, accept)
             if status == 200:
-                self._store(key, content_type, body)
+                self._store(key, endpoint, content_type, body)
             else:
                 with self._guard:
                     self.stats.errors += 1
             return status, content_type, body, "miss"
 
-    def _fetch(self, query: str, accept: str) -> tuple[int, str, bytes]:
-        endpoint = self.config.endpoint
+    def _fetch(self, endpoint: str, query: str, accept: str) -> tuple[int, str, bytes]:
         encoded = urllib.parse.urlencode({"query": query})
         headers = {"User-Agent": self.user_agent, "Accept": accept or "application/sparql-results+json"}
         if len(endpoint) + len(encoded) < _GET_LIMIT:  # GET: what the Wikidata service caches best
@@ -251,24 +321,31 @@ class WikidataProxy:
         with self._guard:
             self.stats.upstream += 1
         started = time.monotonic()
+        plain = "text/plain; charset=utf-8"
+        named = f"the {'Wikidata' if endpoint == self.config.endpoint else 'SPARQL'} endpoint {endpoint}"
+        timeout = f"{named} did not answer within {self.config.timeout:g} s"
         try:
-            with urllib.request.urlopen(request, timeout=self.config.timeout) as response:  # noqa: S310 - http(s) only
-                body = response.read()
+            with self._opener.open(request, timeout=self.config.timeout) as response:  # http(s) only: validated
+                body = _read_capped(response, self.config.max_answer)
                 content_type = response.headers.get("Content-Type", "application/sparql-results+json")
-                log.info("wikidata: %s %d bytes in %.2f s", endpoint, len(body), time.monotonic() - started)
+                log.info("federation: %s %d bytes in %.2f s", endpoint, len(body), time.monotonic() - started)
                 return response.status, content_type, body
+        except _TooLarge:
+            return 502, plain, f"{named} sent an answer larger than {self.config.max_answer} bytes, the limit of citykg's federation proxy".encode()
+        except _OffSite as exc:
+            return 502, plain, f"{named} redirected to another host ({exc}); only redirects on its own host are followed".encode()
         except urllib.error.HTTPError as exc:
-            detail = exc.read()[:2000].decode("utf-8", "replace")
-            log.warning("wikidata: %s answered %d", endpoint, exc.code)
+            detail = _read_detail(exc)
+            log.warning("federation: %s answered %d", endpoint, exc.code)
             status = exc.code if exc.code in (400, 403, 429, 500, 502, 503, 504) else 502
-            return status, "text/plain; charset=utf-8", f"the Wikidata endpoint {endpoint} answered {exc.code}: {detail}".encode()
+            return status, plain, f"{named} answered {exc.code}: {detail}".encode()
         except TimeoutError:
-            return 504, "text/plain; charset=utf-8", f"the Wikidata endpoint {endpoint} did not answer within {self.config.timeout:g} s".encode()
-        except (urllib.error.URLError, OSError) as exc:
+            return 504, plain, timeout.encode()
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, TimeoutError):
-                return 504, "text/plain; charset=utf-8", f"the Wikidata endpoint {endpoint} did not answer within {self.config.timeout:g} s".encode()
-            return 502, "text/plain; charset=utf-8", f"the Wikidata endpoint {endpoint} cannot be reached: {reason}".encode()
+                return 504, plain, timeout.encode()
+            return 502, plain, f"{named} cannot be reached: {reason}".encode()
 
     # the cache: in memory, and on disk when a directory is configured ------------------------
 
@@ -290,7 +367,7 @@ class WikidataProxy:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def _store(self, key: str, content_type: str, body: bytes) -> None:
+    def _store(self, key: str, endpoint: str, content_type: str, body: bytes) -> None:
         stored = time.time()
         self._memory[key] = (stored, content_type, body)
         if self.config.cache_dir is None:
@@ -303,11 +380,31 @@ class WikidataProxy:
         try:
             directory.mkdir(parents=True, exist_ok=True)
             temporary = directory / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-            document = {"stored": stored, "endpoint": self.config.endpoint, "content_type": content_type, "body": text}
+            document = {"stored": stored, "endpoint": endpoint, "content_type": content_type, "body": text}
             temporary.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
             os.replace(temporary, directory / f"{key}.json")  # readers never see half a file
         except OSError as exc:
-            log.warning("wikidata cache: cannot write %s: %s", directory, exc)
+            log.warning("federation cache: cannot write %s: %s", directory, exc)
+
+
+def _read_capped(response: Any, limit: int) -> bytes:
+    """At most ``limit`` bytes, whatever Content-Length says (absent, -1, chunked or a lie)."""
+    chunks, total = [], 0
+    while True:
+        chunk = response.read(min(65536, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise _TooLarge
+
+
+def _read_detail(error: urllib.error.HTTPError) -> str:
+    try:
+        return error.read(2000).decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException):
+        return ""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -315,21 +412,32 @@ class _Handler(BaseHTTPRequestHandler):
 
     owner: WikidataProxy
     protocol_version = "HTTP/1.1"
+    timeout = 60  # seconds a connection may stay silent (the socket's timeout)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         parts = urllib.parse.urlsplit(self.path)
-        if parts.path != PROXY_PATH:
+        endpoint = self.owner.routes.get(parts.path)
+        if endpoint is None:
             return self._send(404, "text/plain", b"not found\n")
         queries = urllib.parse.parse_qs(parts.query).get("query", [])
-        self._run(queries)
+        self._run(endpoint, queries)
 
     def do_POST(self) -> None:  # noqa: N802
         parts = urllib.parse.urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            return self._send(411, "text/plain", b"send a Content-Length, not a chunked body\n")
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            self.close_connection = True
+            return self._send(400, "text/plain", b"Content-Length must be a number of bytes\n")
+        length = int(declared)
         if length > MAX_QUERY_BYTES:
+            self.close_connection = True
             return self._send(413, "text/plain", b"query too large\n")
         body = self.rfile.read(length) if length else b""
-        if parts.path != PROXY_PATH:
+        endpoint = self.owner.routes.get(parts.path)
+        if endpoint is None:
             return self._send(404, "text/plain", b"not found\n")
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         try:
@@ -342,12 +450,12 @@ class _Handler(BaseHTTPRequestHandler):
             queries = urllib.parse.parse_qs(text).get("query", [])
         else:
             return self._send(415, "text/plain", b"send application/sparql-query or a form\n")
-        self._run(queries)
+        self._run(endpoint, queries)
 
-    def _run(self, queries: list[str]) -> None:
+    def _run(self, endpoint: str, queries: list[str]) -> None:
         if len(queries) != 1 or not queries[0].strip():
             return self._send(400, "text/plain", b"one query, please\n")
-        status, content_type, body, cache = self.owner.answer(queries[0], self.headers.get("Accept", ""))
+        status, content_type, body, cache = self.owner.answer(queries[0], self.headers.get("Accept", ""), endpoint)
         self._send(status, content_type, body, {"X-Cache": cache})
 
     def _send(self, status: int, content_type: str, body: bytes, extra: Mapping[str, str] | None = None) -> None:
@@ -360,7 +468,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        log.debug("wikidata proxy: " + format, *args)
+        log.debug("federation proxy: " + format, *args)
 
 
 def proxy_config_from(config: Mapping[str, Any]) -> ProxyConfig | None:
@@ -369,12 +477,17 @@ def proxy_config_from(config: Mapping[str, Any]) -> ProxyConfig | None:
     if endpoint is None or str(endpoint).strip().lower() in ("", "none"):
         return None
     cache = config.get("CITYKG_WIKIDATA_CACHE", DEFAULT_CACHE_DIR)
+    allowlist = config.get("CITYKG_SERVICE_ALLOWLIST") or ()
+    allowlist = allowlist.split() if isinstance(allowlist, str) else allowlist
+    wikidata = validate_endpoint(str(endpoint))
+    others = [iri for iri in allowlist if iri not in (wikidata, WIKIDATA_PLACEHOLDER)]
     return ProxyConfig(
-        endpoint=validate_endpoint(str(endpoint)),
+        endpoint=wikidata,
         cache_dir=Path(cache) if cache else None,
         cache_ttl=float(config.get("CITYKG_WIKIDATA_CACHE_TTL", DEFAULT_CACHE_TTL)),
         timeout=float(config.get("CITYKG_WIKIDATA_TIMEOUT", DEFAULT_UPSTREAM_TIMEOUT)),
         contact=config.get("CITYKG_WIKIDATA_CONTACT"),
+        others=tuple(others),
     )
 
 
@@ -387,6 +500,6 @@ def local_proxy(endpoint: str | None, cache_dir: str | Path | None = DEFAULT_CAC
         return
     proxy = WikidataProxy(ProxyConfig(endpoint=endpoint, cache_dir=Path(cache_dir) if cache_dir else None))
     try:
-        yield rewrites_for(proxy.config.endpoint, proxy.url)
+        yield proxy.rewrites()
     finally:
         proxy.close()

@@ -28,7 +28,6 @@ class QueryRequest:
     named_graph_uris: tuple[str, ...] = ()
     media_type: str = "application/sparql-results+json"  # chosen by negotiation; graphs e.g. "text/turtle"
     max_rows: int = DEFAULT_MAX_ROWS
-    base_iri: str | None = None  # resolves relative IRIs in the query (the endpoint uses its own URL)
 
 
 @dataclass(frozen=True)
@@ -91,6 +90,18 @@ class ResultTooLarge(SparqlError):
     http_status = 422
 
 
+class QueryTooComplex(SparqlError):
+    """Nested or chained deeper than the limit, refused before evaluation (it could crash the engine)."""
+
+    http_status = 400
+
+
+class MemoryLimitExceeded(SparqlError):
+    """The query needed more memory than a query worker may use; the worker was replaced."""
+
+    http_status = 422
+
+
 class UnsupportedFormat(SparqlError):
     """No acceptable format can carry this kind of result (e.g. CSV for a CONSTRUCT)."""
 
@@ -130,9 +141,31 @@ class UnsupportedMediaType(SparqlError):
 
 
 class Unavailable(SparqlError):
-    """Every worker stayed busy past the wait limit, or the pool is shut down."""
+    """Every worker stayed busy past the wait limit, the queue is full, or the pool is shut down.
+
+    ``retry_after`` (seconds) becomes the ``Retry-After`` header.
+    """
 
     http_status = 503
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.retry_after))
+
+
+class TooManyRequests(Unavailable):
+    """This client already has as many queries running or queued as one client may."""
+
+    http_status = 429
+
+
+class ServiceCheckFailed(SparqlError):
+    """The query mentions SERVICE but the SERVICE check cannot read it, so it cannot run."""
+
+    http_status = 400
 
 
 UPDATE_MESSAGE = (

@@ -1,10 +1,9 @@
-"""Reading SPARQL text without evaluating it: form, UPDATE, FROM, and SERVICE targets.
+"""Reading SPARQL text without evaluating it: tokens, form, UPDATE, FROM, and SERVICE clauses.
 
-pyoxigraph has no public parser or algebra API, yet ``SERVICE`` sends live HTTP requests the
-moment a query runs, so the allowlist must be checked on the text, before evaluation. This
-module tokenises with the SPARQL 1.1 grammar's terminals (IRIREF with its ``\\u`` escapes,
-PNAME_NS/PNAME_LN with PN_LOCAL escapes, strings, comments) and resolves prefixed names
-through the prologue and the predeclared prefixes.
+A token-level reading with the SPARQL 1.1 grammar's terminals (IRIREF with its ``\\u`` escapes,
+PNAME_NS/PNAME_LN with PN_LOCAL escapes, strings, comments): cheap enough for every request
+(the form, for negotiation; UPDATE, to refuse it with a reason). For SERVICE it is the second
+net behind the grammar (``server.sparql.services``, which also resolves what it finds).
 
 The one place a token-level reading can differ from the parser is ``<``: after an operand
 (``FILTER(?a<?b#>...``) it is "less than", elsewhere it opens an IRI, and reading it the wrong
@@ -19,7 +18,7 @@ idiom), so it is not checked here.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 _PN_CHARS = r"\w\u00B7\u0300-\u036F\u203F-\u2040"
@@ -43,9 +42,7 @@ _OPERAND_ENDS = {"var", "iri", "pname", "string", "langtag", "number"}
 _UPDATE_VERBS = {"insert", "delete", "load", "clear", "create", "drop", "copy", "move", "add", "with"}
 _QUERY_FORMS = {"select", "ask", "construct", "describe"}
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_LOCAL_ESCAPE = re.compile(r"\\(.)")
 _POSITION = re.compile(r"at (?P<line>\d+):(?P<column>\d+)")
-_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 @dataclass(frozen=True)
@@ -150,25 +147,19 @@ def error_position(message: str) -> tuple[int | None, int | None]:
 # --- SERVICE ------------------------------------------------------------------------------------
 
 
-def refused_services(text: str, predeclared: Mapping[str, str], allowlist: Collection[str]) -> str | None:
-    """The first SERVICE target (as written, or a reason) not on ``allowlist``; None if all pass."""
-    for target, iri in service_targets(text, predeclared):
-        if iri is None or iri not in allowlist:
-            return target
-    return None
+def service_target_texts(text: str, allowed: Callable[[str | None], bool], both_readings: bool = False) -> list[str | None]:
+    """Every SERVICE target of the text, as written (None: a variable, missing or unreadable).
+    ``allowed(target)`` says whether a target passes: the group of one that does is evaluated
+    remotely and is not walked (``server.sparql.services`` resolves them). ``<`` is read as an
+    IRI wherever it can be; ``both_readings`` also follows "less than" there, which finds
+    SERVICE clauses a ``#`` or ``'''`` after it could hide, and words inside IRIs too.
 
-
-def service_targets(text: str, predeclared: Mapping[str, str]) -> list[tuple[str, str | None]]:
-    """Every SERVICE on any reading of the text: ``(target as written, absolute IRI or None)``.
-
-    None means the target is a variable, relative, undeclared or unreadable: never allowed.
     Walks states ``(position, after an operand, brace depth, depth of an allowed SERVICE being
     skipped)``; both readings of an ambiguous ``<`` are queued, and a state seen once is not
     walked again, so the work stays linear in practice.
     """
     head = prologue(text)
-    prefixes = {**predeclared, **head.prefixes}
-    found: dict[int, tuple[str, str | None]] = {}
+    found: dict[int, str | None] = {}
     seen: set[tuple[int, bool, int, int]] = set()
     queue = [(head.end, False, 0, -1)]
     while queue:
@@ -180,18 +171,18 @@ def service_targets(text: str, predeclared: Mapping[str, str]) -> list[tuple[str
         if pos >= len(text):
             continue
         token = _token_at(text, pos)
-        if token.kind == "iri" and after_operand:  # could be "less than": follow that reading too
+        if token.kind == "iri" and after_operand and both_readings:  # could be "less than": follow that too
             less = _token_at(text, pos, iri=False)
             queue.append((less.end, False, depth, skipping))
         if token.kind in ("ws", "comment"):
             queue.append((token.end, after_operand, depth, skipping))
             continue
-        service = _service_at(text, token, prefixes)
+        service = _service_at(text, token)
         if service is not None:
-            written, iri, group = service
+            written, group = service
             if skipping < 0:
-                found.setdefault(token.start, (written, iri))
-            if group is not None and skipping < 0 and iri is not None:
+                found.setdefault(token.start, written)
+            if group is not None and skipping < 0 and allowed(written):
                 # the remote endpoint evaluates the group, nested SERVICEs included (if the
                 # target is refused, the query is refused anyway)
                 queue.append((group + 1, False, depth + 1, depth))
@@ -209,8 +200,8 @@ def service_targets(text: str, predeclared: Mapping[str, str]) -> list[tuple[str
     return [found[key] for key in sorted(found)]
 
 
-def _service_at(text: str, token: Token, prefixes: Mapping[str, str]) -> tuple[str, str | None, int | None] | None:
-    """If ``token`` starts a SERVICE clause: (target as written, IRI or None, position of its ``{``)."""
+def _service_at(text: str, token: Token) -> tuple[str | None, int | None] | None:
+    """If ``token`` starts a SERVICE clause: (target as written or None, position of its ``{``)."""
     lowered = token.text.lower()
     if token.kind == "name" and lowered in ("service", "servicesilent"):
         pos = token.end
@@ -220,16 +211,16 @@ def _service_at(text: str, token: Token, prefixes: Mapping[str, str]) -> tuple[s
         elif lowered == "service" and target is not None and target.kind == "pname" and target.text.lower().startswith("silent:"):
             target = Token("pname", target.text[6:], target.start + 6, target.end)
         if target is None:
-            return ("(missing target)", None, None)
+            return (None, None)
         brace = _next_significant(text, target.end)
-        return (target.text, _target_iri(target, prefixes), brace.start if brace and brace.text == "{" else None)
+        written = target.text if target.kind in ("iri", "pname") else None
+        return (written, brace.start if brace and brace.text == "{" else None)
     if token.kind == "pname":
         prefix = token.text.split(":", 1)[0].lower()
         if prefix in ("service", "servicesilent"):
             brace = _next_significant(text, token.end)
             if brace is not None and brace.text == "{":  # only then can it parse as SERVICE :name {…}
-                target = Token("pname", token.text[len(prefix) :], token.start + len(prefix), token.end)
-                return (target.text, _target_iri(target, prefixes), brace.start)
+                return (token.text[len(prefix) :], brace.start)
     return None
 
 
@@ -237,18 +228,10 @@ def _next_significant(text: str, pos: int) -> Token | None:
     return next(tokens(text, pos), None)
 
 
-def _target_iri(target: Token, prefixes: Mapping[str, str]) -> str | None:
-    """The absolute IRI of a SERVICE target, or None (variable, relative, unknown prefix, junk)."""
-    if target.kind == "iri":
-        iri = unescape_iri(target.text)
-    elif target.kind == "pname":
-        prefix, local = target.text.split(":", 1)
-        if prefix not in prefixes:
-            return None
-        iri = prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
-    else:
-        return None
-    return iri if _ABSOLUTE.match(iri) else None
+def declarations(text: str) -> str:
+    """The prologue's BASE and PREFIX declarations, in their order, without comments: only
+    keyword, prefix and IRI tokens (whose text cannot hold a ``>`` or a space)."""
+    return " ".join(token.text for token in tokens(text[: prologue(text).end]) if token.kind in ("name", "pname", "iri"))
 
 
 def unescape_iri(token_text: str) -> str:

@@ -14,6 +14,12 @@ after the swap. Litter from a killed build is removed by the next build, under t
 version directory is a plain Oxigraph store, so the ``oxigraph`` CLI of the same version can
 serve it too. Readers should open through ``open_store``, which resolves the symlink first, so
 a swap never mixes files of two versions under one reader.
+
+A reader **holds the version it opened**: ``open_store`` takes a shared lock on
+``store.d/<version>.readers`` for as long as its handle lives, and a build deletes a replaced
+version only when it can take that lock exclusively; a version still read is left for a later
+build to remove. So a rebuild never pulls files from under a running query, and a reader that
+resolved the symlink just before a swap never finds its version half-deleted.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from pyoxigraph import Quad, Store
 from server.store.interface import BuildError, NoStore, QuadStream, StoreBackend, StoreError
 
 BUILDING_PREFIX = ".building-"
+READERS_SUFFIX = ".readers"  # store.d/<version>.readers: shared-locked by every reader of <version>
 
 
 @dataclass(frozen=True)
@@ -289,11 +296,38 @@ def _remove_litter(store_dir: Path) -> None:
 
 
 def _remove_unused_versions(store_dir: Path) -> None:
-    """Delete every version but the current one (the previous one, and any a kill orphaned)."""
+    """Delete every version but the current one (the previous one, and any a kill orphaned),
+    except those a reader still holds (``open_store``): a later build removes them."""
     current = store_dir.resolve()
-    for entry in versions_dir(store_dir).iterdir():
+    versions = versions_dir(store_dir)
+    for entry in versions.iterdir():
         if entry.is_dir() and entry.resolve() != current and not entry.name.startswith("."):
-            shutil.rmtree(entry, ignore_errors=True)
+            with _exclusive(versions / f"{entry.name}{READERS_SUFFIX}") as free:
+                if free:
+                    shutil.rmtree(entry, ignore_errors=True)
+    for lock in versions.glob(f"*{READERS_SUFFIX}"):  # locks of versions already gone
+        if not (versions / lock.name.removesuffix(READERS_SUFFIX)).is_dir():
+            with _exclusive(lock) as free:
+                if free:
+                    lock.unlink(missing_ok=True)
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[bool]:
+    """Hold ``lock`` exclusively if no reader holds it (yields False when one does)."""
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.unlink(missing_ok=True)  # before the unlock: a reader that opens it later makes a new one
+    finally:
+        os.close(fd)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -309,12 +343,52 @@ def store_version(store_dir: Path) -> Path:
 
 
 def open_store(store_dir: Path, read_only: bool = True) -> Store:
-    """Open the current version. Resolving the symlink first pins the reader to one version.
+    """Open the current version. Resolving the symlink first pins the reader to one version, and
+    a read-only handle holds that version (a shared lock) until it is dropped.
 
     ``read_only=False`` writes into the live version, outside the atomic build: maintenance only.
     """
-    path = store_version(store_dir)
-    try:
-        return Store.read_only(str(path)) if read_only else Store(str(path))
-    except OSError as exc:
-        raise StoreError(f"cannot open the store at {store_dir}: {exc}") from exc
+    if not read_only:
+        path = store_version(store_dir)
+        try:
+            return Store(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {store_dir}: {exc}") from exc
+    for _ in range(5):  # each retry means a build swapped and deleted the version just resolved
+        path = store_version(store_dir)
+        fd = os.open(path.parent / f"{path.name}{READERS_SUFFIX}", os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        if not _is_oxigraph_dir(path):
+            os.close(fd)
+            continue
+        try:
+            return HeldStore(Store.read_only(str(path)), fd)  # type: ignore[return-value]
+        except OSError as exc:
+            os.close(fd)
+            raise StoreError(f"cannot open the store at {store_dir}: {exc}") from exc
+    raise NoStore(f"no store at {store_dir}: it kept changing while being opened")
+
+
+class HeldStore:
+    """A read-only pyoxigraph ``Store`` that holds its version's reader lock while it lives."""
+
+    def __init__(self, store: Store, lock_fd: int) -> None:
+        self._store, self._lock_fd = store, lock_fd
+
+    def __getattr__(self, name: str):  # query, quads_for_pattern, named_graphs, dump…
+        return getattr(self._store, name)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __iter__(self):
+        return iter(self._store)
+
+    def __del__(self) -> None:
+        self._store = None  # close the store first, then let the version go
+        fd, self._lock_fd = self._lock_fd, -1
+        if fd >= 0:
+            try:
+                os.close(fd)
+            except OSError:
+                pass

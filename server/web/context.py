@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from pyoxigraph import RdfFormat, Triple, parse
 
 from mapper.rdf import DEFAULT_BASE
-from server.sparql.executor import Executor
+from server.sparql.admission import Lanes
 from server.sparql.request import QueryRequest
 from server.store.backends import CurrentVersion
 from server.store.interface import GraphReader, StoreBackend
@@ -25,9 +25,15 @@ EXECUTOR = "citykg.executor"
 PUBLISHED = "citykg.published"
 
 
-def executor() -> Executor:
-    """The app's worker pool: every query of every route runs there (timeout, row cap, allowlist)."""
+def executor() -> Lanes:
+    """The app's worker pools: every query of every route runs there (timeout, caps, allowlist)."""
     return current_app.extensions[EXECUTOR]
+
+
+def public_url() -> str:
+    """The URL clients reach this server at (configured, ends with ``/``): never the Host header."""
+    url = str(current_app.config.get("CITYKG_PUBLIC_URL") or "http://127.0.0.1:8000/")
+    return url if url.endswith("/") else url + "/"
 
 
 def base_iri() -> str:

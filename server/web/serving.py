@@ -1,8 +1,9 @@
 """The app on waitress, a production WSGI server (not Flask's own): ``citykg serve`` runs this.
 
-Waitress threads only parse HTTP and wait; queries run in the executor's worker processes, so
-a few more threads than workers keep the server answering while a query runs to its deadline.
-SIGTERM stops the server as Ctrl-C does, and either way the query workers are stopped.
+Waitress threads only parse HTTP and wait; queries run in the executor's worker processes. There
+are enough threads for every worker, every queue place and a few more, so requests wait in
+citykg's own bounded queues (which answer 503 with Retry-After when full), never unseen in
+waitress's. SIGTERM stops the server as Ctrl-C does, and either way the query workers are stopped.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from typing import Any
 
 from flask import Flask
 
+from server.sparql.admission import Lanes
 from server.sparql.executor import ExecutorConfig
 from server.sparql.federation import WikidataProxy
 from server.web.app import PROXY, close_app, create_app
 from server.web.context import EXECUTOR
+
+SPARE_THREADS = 8  # beyond workers and queue places: quick answers (static files, 429s) meanwhile
 
 
 class Serving:
@@ -28,15 +32,29 @@ class Serving:
 
         self.app: Flask = create_app(config)
         try:
-            self._server = create_server(self.app, host=host, port=port, threads=self.executor.workers + 4, ident="citykg")
+            self._server = create_server(self.app, host=host, port=port, threads=self.threads(), ident="citykg")
         except BaseException:
             close_app(self.app)
             raise
         self.host, self.port = self._server.getsockname()[:2]  # type: ignore[union-attr]
+        if not config.get("CITYKG_PUBLIC_URL"):  # else the URL a reverse proxy publishes
+            self.app.config["CITYKG_PUBLIC_URL"] = self.url
 
     @property
     def executor(self) -> ExecutorConfig:
         return self.app.extensions[EXECUTOR].config
+
+    @property
+    def lanes(self) -> Lanes:
+        return self.app.extensions[EXECUTOR]
+
+    def threads(self) -> int:
+        """Enough for every worker and queue place of both lanes, and spares."""
+        total = SPARE_THREADS
+        for config in (self.lanes.interactive.config, self.lanes.heavy_config):
+            if config is not None:
+                total += config.workers + (config.max_waiting or config.workers * 4)
+        return total
 
     @property
     def proxy(self) -> WikidataProxy | None:
@@ -47,6 +65,11 @@ class Serving:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/"
+
+    def close(self) -> None:
+        """Stop without serving (e.g. the workers could not start)."""
+        self._server.close()
+        close_app(self.app)
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, _raise_interrupt)

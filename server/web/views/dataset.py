@@ -13,7 +13,7 @@ from mapper.vocab import ONTOLOGY_DIR
 from server.sparql.dataset import VOID, export_dataset, void_counts, void_triples
 from server.sparql.formats import graph_bytes
 from server.store.prefixes import DCT, RDF, STANDARD_PREFIXES
-from server.web.context import base_iri, published
+from server.web.context import base_iri, public_url, published
 from server.web.negotiation import GRAPH_OFFERS, negotiate, rdf_response, vary_on_accept
 
 bp = Blueprint("dataset", __name__)
@@ -62,7 +62,7 @@ def void() -> Response:
     store, cache = published()
     if "void" not in cache:
         cache["void"] = void_counts(store)
-    root = request.url_root
+    root = public_url()
     triples = void_triples(cache["void"], root, base_iri())
     names = {"void": VOID, "dct": DCT, "xsd": STANDARD_PREFIXES["xsd"], "rdf": RDF}
     body = graph_bytes(triples, offer.media_type, names)

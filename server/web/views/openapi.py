@@ -21,7 +21,10 @@ from server.sparql.request import (
     BadRequest,
     QueryTimeout,
     ResultTooLarge,
+    UpstreamFailure,
+    UpstreamTimeout,
     ServiceNotAllowed,
+    TooManyRequests,
     Unavailable,
     UnsupportedFormat,
     UpdateRefused,
@@ -33,6 +36,10 @@ from server.web.views.queries import state
 bp = Blueprint("openapi", __name__)
 _DESCRIBED = {"queries.catalogue", "queries.run", "openapi.openapi", "static"}
 _ERROR = {"$ref": "#/components/responses/Error"}
+_BUSY = {"$ref": "#/components/responses/Busy"}  # 429 and 503: the error, with Retry-After
+# Every operation may answer these: an empty parameter (400), a client over its share (429), a
+# full queue (503), and anything else in the same error form ("default").
+_ANY_ROUTE = {"400": _ERROR, "429": _BUSY, "503": _BUSY, "default": _ERROR}
 # Media types and query parameters of the routes described from the URL map, by endpoint.
 ROUTE_MEDIA: dict[str, list[str]] = {**resources.ROUTE_MEDIA, **dataset.ROUTE_MEDIA, **home.ROUTE_MEDIA,
                                      **search.ROUTE_MEDIA, **compare.ROUTE_MEDIA, **editor.ROUTE_MEDIA}
@@ -64,7 +71,8 @@ def build_spec(app: Flask, queries: dict[str, CannedQuery], context: Context | N
         paths["/queries/{name}"] = _canned_generic(list(queries))
     paths["/openapi.json"] = {"get": {
         "operationId": "openapi", "summary": "This description (OpenAPI 3.1)", "tags": ["meta"],
-        "responses": {"200": {"description": "the OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}}},
+        "responses": {"200": {"description": "the OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "default": _ERROR},
     }}
     for path, item in _other_routes(app, paths).items():
         paths.setdefault(path, item)
@@ -101,19 +109,20 @@ def _sparql_path() -> dict[str, Any]:
                                "(Turtle, JSON-LD, N-Triples, RDF/XML, TriG, N-Quads); with no query, the service description",
                 "content": content},
         **_error_statuses(BadRequest, UpdateRefused, ServiceNotAllowed, UnsupportedFormat, ResultTooLarge,
-                          Unavailable, QueryTimeout),
+                          UpstreamFailure,
+    UpstreamTimeout, QueryTimeout),
         "413": _ERROR,
         "415": _ERROR,
+        **_ANY_ROUTE,
     }
     common = [
-        {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string", "format": "iri"}},
+        {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string", "format": "iri", "minLength": 1}},
          "style": "form", "explode": True, "description": "the default graph (repeatable); default: the union of all graphs"},
-        {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string", "format": "iri"}},
+        {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string", "format": "iri", "minLength": 1}},
          "style": "form", "explode": True, "description": "a named graph (repeatable)"},
         {"name": "format", "in": "query", "schema": {"type": "string", "enum": list(ALL_NAMES)},
          "description": "the result format, overriding Accept"},
-        {"name": "timeout", "in": "query", "schema": {"type": "number", "exclusiveMinimum": 0},
-         "description": "seconds; may lower the endpoint's limit, never raise it"},
+        _timeout_parameter(),
     ]
     form = {"type": "object", "properties": {
         "query": {"type": "string"},
@@ -125,7 +134,7 @@ def _sparql_path() -> dict[str, Any]:
         "get": {
             "operationId": "sparqlGet", "tags": ["sparql"],
             "summary": "SPARQL 1.1 query (GET); no query: the service description",
-            "parameters": [{"name": "query", "in": "query", "schema": {"type": "string"}, "description": "a SPARQL 1.1 query"}] + common,
+            "parameters": [{"name": "query", "in": "query", "schema": {"type": "string", "minLength": 1}, "description": "a SPARQL 1.1 query"}] + common,
             "responses": responses,
         },
         "post": {
@@ -142,7 +151,16 @@ def _sparql_path() -> dict[str, Any]:
 
 
 def _error_statuses(*errors: type) -> dict[str, Any]:
-    return {str(error.http_status): _ERROR for error in errors}
+    return {str(error.http_status): _BUSY if issubclass(error, Unavailable) else _ERROR for error in errors}
+
+
+def _timeout_parameter() -> dict[str, Any]:
+    """``timeout`` within the bounds this server enforces (its own settings)."""
+    config = executor().config
+    return {"name": "timeout", "in": "query",
+            "schema": {"type": "number", "minimum": config.min_timeout, "maximum": config.max_timeout},
+            "description": f"seconds; may lower the endpoint's limit of {config.max_timeout:g} s, never raise it, "
+                           f"and not below {config.min_timeout:g} s"}
 
 
 # --- /queries -----------------------------------------------------------------------------
@@ -155,7 +173,7 @@ def _catalogue_path(json_only: bool = False) -> dict[str, Any]:
     return {"get": {
         "operationId": "catalogueJson" if json_only else "catalogue", "tags": ["queries"],
         "summary": "The canned queries: summary, description, parameters with types, defaults, allowed values, example URL",
-        "responses": {"200": {"description": "the catalogue", "content": content}, "406": _ERROR},
+        "responses": {"200": {"description": "the catalogue", "content": content}, "406": _ERROR, **_ANY_ROUTE},
     }}
 
 
@@ -170,7 +188,10 @@ def _run_responses() -> dict[str, Any]:
         "400": {"description": "a bad or missing parameter (named in `parameter`)",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
         "404": _ERROR,
-        **_error_statuses(UnsupportedFormat, ResultTooLarge, Unavailable, QueryTimeout),
+        **_error_statuses(UpdateRefused, UnsupportedFormat, ResultTooLarge, UpstreamFailure, UpstreamTimeout, QueryTimeout),
+        **_ANY_ROUTE,
+        "400": {"description": "a bad or missing parameter (named in `parameter`)",
+                "content": _error_content()},
     }
 
 
@@ -182,6 +203,8 @@ def _canned_path(query: CannedQuery, context: Context | None) -> dict[str, Any]:
     parameters = []
     for param in query.parameters:
         schema: dict[str, Any] = {"type": JSON_TYPES[param.type]}
+        if schema["type"] == "string":
+            schema["minLength"] = 1  # an empty value is refused (400), never read as "no value"
         if param.type == "iri":
             schema["format"] = "iri"
         if context is not None:
@@ -199,7 +222,7 @@ def _canned_path(query: CannedQuery, context: Context | None) -> dict[str, Any]:
                 example = expand_iri(param, example, context)
             entry["example"] = _typed(param.type, example)
         parameters.append(entry)
-    parameters.append(_FORMAT_PARAM)
+    parameters += [_FORMAT_PARAM, _timeout_parameter()]
     return {"get": {
         "operationId": "query_" + query.name.replace("-", "_"),
         "tags": ["queries", *query.tags],
@@ -217,7 +240,7 @@ def _canned_generic(names: list[str]) -> dict[str, Any]:
         "description": "The parameters of each query are described under its own path.",
         "parameters": [{"name": "name", "in": "path", "required": True, "schema": {
             "type": "string", "pattern": r"^(" + "|".join(names) + r")(\.(json|csv|html|sparql-json))?$"}},
-            _FORMAT_PARAM],
+            _FORMAT_PARAM, _timeout_parameter()],
         "responses": _run_responses(),
     }}
 
@@ -272,15 +295,21 @@ def _route_responses(endpoint: str) -> dict[str, Any]:
     """The media types of a linked-data route, else plain OK."""
     media = ROUTE_MEDIA.get(endpoint)
     if media is None:
-        return {"200": {"description": "OK"}, "default": _ERROR}
+        return {"200": {"description": "OK"}, "404": _ERROR, **_ANY_ROUTE}
     content = {m: {"schema": {"type": "object" if m.endswith("json") else "string"}} for m in media}
     return {"200": {"description": "negotiated by Accept (q-values) or ?format=; Vary: Accept", "content": content},
-            "404": _ERROR, "406": _ERROR, "default": _ERROR}
+            "404": _ERROR, "406": _ERROR, **_ANY_ROUTE}
 
 
 def _template(path: str, name: str) -> str:
     """``/city/<id>`` or ``/city/<path:id>`` → ``/city/{id}``."""
     return re.sub(rf"<(?:[^:<>]+:)?{re.escape(name)}>", "{" + name + "}", path)
+
+
+def _error_content() -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+            "text/html": {"schema": {"type": "string"}},
+            "text/plain": {"schema": {"type": "string"}}}
 
 
 def _components() -> dict[str, Any]:
@@ -311,7 +340,13 @@ def _components() -> dict[str, Any]:
             }},
         },
         "responses": {
-            "Error": {"description": "an error, in the negotiated format (JSON shown)",
-                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "Error": {"description": "an error: JSON by default, an HTML page for browsers (Accept prefers text/html), "
+                                     "plain text when Accept prefers text/plain",
+                      "content": _error_content()},
+            "Busy": {"description": "this client has too many requests in progress (429), or every worker is busy "
+                                    "and the queue is full (503): come back after Retry-After seconds",
+                     "headers": {"Retry-After": {"description": "seconds to wait before trying again",
+                                                 "schema": {"type": "integer", "minimum": 1}}},
+                     "content": _error_content()},
         },
     }

@@ -94,7 +94,8 @@ def find(query: str, limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:
         return []
     scored: list[tuple[tuple, Entry, str]] = []
     for entry in index():
-        best = min(((_score(fold(label), words), label) for label in entry.labels), default=(None, ""))
+        scores = ((score, label) for label in entry.labels if (score := _score(fold(label), words)) is not None)
+        best = min(scores, default=(None, ""))  # (None, label) beside (2, label) would not compare
         if best[0] is not None:
             scored.append(((KINDS.index(entry.kind), best[0], -entry.uses, entry.label.casefold()), entry, best[1]))
     scored.sort(key=lambda item: item[0])

@@ -29,7 +29,7 @@ from server.sparql.request import (
     UpdateRefused,
 )
 from server.store.prefixes import STANDARD_PREFIXES
-from server.web.context import executor
+from server.web.context import executor, public_url
 from server.web.negotiation import choose, rdf_response, requested_formats
 from server.web.views import editor
 
@@ -87,7 +87,6 @@ def sparql() -> Response:
             named_graph_uris=tuple(params.getlist("named-graph-uri")),
             media_type=fmt.media_type,
             max_rows=ex.config.max_rows,
-            base_iri=request.base_url,
         ),
         timeout=_timeout(params.get("timeout")),
     )
@@ -126,7 +125,7 @@ def _parameters() -> MultiDict[str, str]:
 
 
 def _timeout(value: str | None) -> float | None:
-    if value is None or value == "":
+    if value is None:
         return None
     try:
         return float(value)
@@ -158,7 +157,7 @@ def _not_servable(kind: str, asked: str, available: Sequence[Format]) -> str:
 def service_description() -> Response:
     """What this endpoint is (SPARQL 1.1 Service Description), in any graph format."""
     fmt = negotiate("graph", requested_formats(), request.accept_mimetypes)
-    triples = description_triples(request.base_url, _named_graphs(), executor().config.service_allowlist)
+    triples = description_triples(public_url() + "sparql", _named_graphs(), executor().config.service_allowlist)
     prefixes = {"sd": SD, "formats": FORMATS_NS, **{name: STANDARD_PREFIXES[name] for name in ("rdf", "rdfs", "xsd")}}
     return rdf_response(graph_bytes(triples, fmt.media_type, prefixes), fmt.media_type)
 

@@ -47,7 +47,11 @@ def test_html_conversion_keeps_content_lines_and_drops_chrome() -> None:
     assert "2,500,000 (2017)" in lines and "Paula Zapata" in lines  # nbsp and runs of spaces normalised
     for chrome in ("dataLayer", "About the survey", "Subscribe", "Email", "Privacy", "fallback", "font:", "79\n"):
         assert chrome not in text, chrome
-    assert "\n\n\n" not in text and text.endswith("</html>" and "\n")
+    assert "\n\n\n" not in text
+    # a complete page (it ends with </html>) gives text whose last line is whole: it ends with a
+    # newline, unlike a cut page (next test), and no markup is left
+    assert medellin_html().rstrip().endswith("</html>")
+    assert text.endswith("\n") and not text.endswith("\n\n") and "</html>" not in text and "<" not in text
 
 
 def test_truncated_html_ends_without_newline_so_the_cut_line_is_distrusted() -> None:

@@ -23,6 +23,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pyoxigraph import QueryResultsFormat, RdfFormat, Triple, parse, parse_query_results
 
+from server.sparql.admission import fingerprint
+from server.sparql.request import QueryRequest
 from server.store.embedded import store_version
 from server.web.app import close_app, create_app
 from tests.live import serve_in_thread
@@ -96,6 +98,14 @@ def triples(response) -> set[Triple]:
         "application/ld+json": RdfFormat.JSON_LD,
     }
     return {Triple(q.subject, q.predicate, q.object) for q in parse(response.data, format=formats[response.mimetype])}
+
+
+def error(response) -> str:
+    """The message of an error answer (the JSON error contract)."""
+    assert response.mimetype == "application/json", response.data
+    body = json.loads(response.data)
+    assert body["status"] == response.status_code and body["type"]
+    return body["error"]
 
 
 def count_quads(client: FlaskClient) -> int:
@@ -211,8 +221,7 @@ def test_jsonld_is_compacted_with_the_project_context(client: FlaskClient) -> No
 def test_406_for_a_format_that_cannot_be_served(client: FlaskClient, query: str, params: dict, headers: dict) -> None:
     response = client.get("/sparql", query_string={"query": query, **params}, headers=headers)
     assert response.status_code == 406
-    assert response.mimetype == "text/plain"
-    assert b"available:" in response.data
+    assert "available:" in error(response)
 
 
 @pytest.mark.parametrize(
@@ -243,13 +252,14 @@ def test_unknown_format_name_is_a_400_listing_the_known_ones(client: FlaskClient
 # --- service description -------------------------------------------------------------------------
 
 
-def test_service_description_names_the_requested_url(client: FlaskClient) -> None:
-    response = client.get("/sparql", base_url="http://kg.example.org:8080")
+def test_service_description_names_the_configured_url_never_the_host_header(client: FlaskClient, app: Flask) -> None:
+    response = client.get("/sparql", base_url="http://attacker.example:8080", headers={"Host": "attacker.example"})
     assert response.status_code == 200 and response.mimetype == "text/turtle"
+    assert b"attacker.example" not in response.data
     graph = set(parse(response.data, format=RdfFormat.TURTLE))
     sd = "http://www.w3.org/ns/sparql-service-description#"
     endpoints = {str(q.object) for q in graph if q.predicate.value == sd + "endpoint"}
-    assert endpoints == {"<http://kg.example.org:8080/sparql>"}
+    assert endpoints == {f"<{app.config['CITYKG_PUBLIC_URL']}sparql>"} == {"<http://127.0.0.1:8000/sparql>"}
     named = {q.object.value for q in graph if q.predicate.value == sd + "name"}
     assert {SNAPSHOT + "medellin-2018", SNAPSHOT + "lima-2020", SNAPSHOT + "baltimore-2018"} <= named
     features = {q.object.value for q in graph if q.predicate.value == sd + "feature"}
@@ -321,7 +331,7 @@ def test_update_is_refused_and_nothing_changes(client: FlaskClient, seed_store, 
     version, before = store_version(seed_store), count_quads(client)
     response = send(client)
     assert response.status_code == 403
-    assert response.data.decode().startswith("SPARQL UPDATE is refused: this endpoint is read-only")
+    assert error(response).startswith("SPARQL UPDATE is refused: this endpoint is read-only")
     assert count_quads(client) == before and store_version(seed_store) == version
 
 
@@ -344,25 +354,26 @@ def _connections(trap: socket.socket, wait: float = 0.0) -> int:
 
 
 @pytest.mark.parametrize(
-    "service",
+    ("service", "status"),
     [
-        "SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }}",
-        "SERVICE SILENT <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }}",
-        "SERVICESILENT<http://127.0.0.1:{port}/sparql>{{ ?s ?p ?o }}",
-        "SERVICE <http:\\u002F\\u002F127.0.0.1:{port}/sparql> {{ ?s ?p ?o }}",
-        "SERVICE trap:sparql {{ ?s ?p ?o }}",
-        "SERVICE:sparql {{ ?s ?p ?o }}",
-        "BIND(<http://127.0.0.1:{port}/sparql> AS ?e) SERVICE ?e {{ ?s ?p ?o }}",
-        "FILTER(?a<?b#> '''\n) SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} # '''\n",
+        ("SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }}", 403),
+        ("SERVICE SILENT <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }}", 403),
+        ("SERVICESILENT<http://127.0.0.1:{port}/sparql>{{ ?s ?p ?o }}", 400),  # not SPARQL 1.1: the SERVICE check cannot read it
+        ("SERVICE <http:\\u002F\\u002F127.0.0.1:{port}/sparql> {{ ?s ?p ?o }}", 403),
+        ("SERVICE trap:sparql {{ ?s ?p ?o }}", 403),
+        ("SERVICE:sparql {{ ?s ?p ?o }}", 403),
+        ("BIND(<http://127.0.0.1:{port}/sparql> AS ?e) SERVICE ?e {{ ?s ?p ?o }}", 403),
+        ("FILTER(?a<?b#> '''\n) SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} # '''\n", 403),
     ],
     ids=["plain", "silent", "glued", "escaped-iri", "prefixed", "empty-prefix-glued", "variable", "comment-trick"],
 )
-def test_service_off_the_allowlist_is_refused_before_execution(client: FlaskClient, trap: socket.socket, service: str) -> None:
+def test_service_off_the_allowlist_is_refused_before_execution(client: FlaskClient, trap: socket.socket, service: str, status: int) -> None:
     port = trap.getsockname()[1]
     query = f"PREFIX trap: <http://127.0.0.1:{port}/>\nPREFIX : <http://127.0.0.1:{port}/>\nSELECT * WHERE {{ {service.format(port=port)} }}"
     response = client.get("/sparql", query_string={"query": query})
-    assert response.status_code == 403, response.data
-    assert b"is not allowed; allowed endpoints: " in response.data
+    assert response.status_code == status, response.data
+    message = error(response)
+    assert ("is not allowed; allowed endpoints: " if status == 403 else "the SERVICE check can read") in message
     assert _connections(trap) == 0
 
 
@@ -381,12 +392,13 @@ def test_the_trap_would_see_an_allowed_service(client: FlaskClient, trap: socket
 def test_nested_service_inside_an_allowed_one_is_for_the_remote_end(client: FlaskClient) -> None:
     """Wikidata's label-service idiom: the inner SERVICE is sent to Wikidata, not run here —
     so it is not refused (the query is then refused for another reason: no network in tests)."""
-    from server.sparql.scan import refused_services
+    from server.sparql.services import refused_service
 
     query = """PREFIX wikibase: <http://wikiba.se/ontology#>
 SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> {
   ?item ?p ?o . SERVICE wikibase:label { ?item ?q ?label } } }"""
-    assert refused_services(query, {}, ["https://query.wikidata.org/sparql"]) is None
+    assert refused_service(query, {}, "https://w3id.org/citykg/", ["https://query.wikidata.org/sparql"]) is None
+    assert refused_service(query, {}, "https://w3id.org/citykg/", ["http://wikiba.se/ontology#label"]) == "<https://query.wikidata.org/sparql>"
 
 
 # --- errors and limits ---------------------------------------------------------------------------
@@ -395,7 +407,7 @@ SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> {
 def test_malformed_query_is_a_400_with_the_parser_position(client: FlaskClient) -> None:
     response = client.get("/sparql", query_string={"query": "SELECT ?x WHERE { ?x cik:employsRole }"})
     assert response.status_code == 400
-    message = response.data.decode()
+    message = error(response)
     assert message.startswith("query syntax error: error at 1:38: expected one of")
     assert message.splitlines()[-2:] == ["  SELECT ?x WHERE { ?x cik:employsRole }", "  " + " " * 37 + "^"]
 
@@ -407,10 +419,10 @@ def test_errors_are_json_for_clients_that_prefer_json(client: FlaskClient) -> No
     assert body["status"] == 400 and body["type"] == "QuerySyntaxError" and "1:18" in body["error"]
 
 
-def test_unknown_paths_and_methods_are_plain_text(client: FlaskClient) -> None:
-    assert client.get("/nothing-here").mimetype == "text/plain"
+def test_unknown_paths_and_methods_are_json_errors(client: FlaskClient) -> None:
+    assert error(client.get("/nothing-here")).startswith("Not Found")
     response = client.put("/sparql", data=b"ASK {}")
-    assert response.status_code == 405 and response.mimetype == "text/plain" and "POST" in response.headers["Allow"]
+    assert response.status_code == 405 and "Method Not Allowed" in error(response) and "POST" in response.headers["Allow"]
 
 
 def test_row_cap_refuses_a_larger_answer_whole(client: FlaskClient) -> None:
@@ -437,7 +449,8 @@ def test_oversize_body_is_a_413(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("timeout", "message"),
-    [("abc", b"not a number"), ("0", b"positive"), ("-1", b"positive"), ("11", b"above this endpoint's limit of 10 s")],
+    [("abc", b"not a number"), ("0", b"positive"), ("-1", b"positive"), ("11", b"above this endpoint's limit of 10 s"),
+     ("0.001", b"below this endpoint's minimum of 1 s"), ("nan", b"positive"), ("", b"is empty")],
 )
 def test_timeout_parameter_can_only_lower_the_limit(client: FlaskClient, timeout: str, message: bytes) -> None:
     response = client.get("/sparql", query_string={"query": "ASK {}", "timeout": timeout})
@@ -472,28 +485,39 @@ def test_cors_on_answers_errors_and_preflight(client: FlaskClient) -> None:
 # --- the hard timeout, on a real server ----------------------------------------------------------
 
 
+def wait_for(condition, limit: float = 30.0) -> None:
+    """Wait until ``condition()`` holds (an observable state, not a guess at timing)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "the state never came"
+        time.sleep(0.02)
+
+
 def test_endless_query_is_killed_at_its_timeout_while_the_server_keeps_answering(app: Flask) -> None:
-    executor = app.extensions["citykg.executor"]
+    lanes = app.extensions["citykg.executor"]
+    pools = [lanes.interactive, lanes.heavy]
     with serve_in_thread(app) as base, httpx.Client(base_url=base, timeout=60) as http:
         assert http.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # both workers warm
-        before = {w.process.pid for w in executor._all}
+        before = set().union(*(pool.pids() for pool in pools))
         slow: dict[str, httpx.Response] = {}
         thread = threading.Thread(target=lambda: slow.update(r=http.get("/sparql", params={"query": ENDLESS, "timeout": "2"})))
         thread.start()
-        time.sleep(0.3)  # let it reach a worker (not a timing assertion)
+        wait_for(lambda: sum(pool.busy for pool in pools) == 1)  # it holds a worker
         quick = http.get("/sparql", params={"query": DATA_SCIENTISTS})
         assert quick.status_code == 200 and thread.is_alive()  # answered while the endless one runs
         assert [b["name"]["value"] for b in quick.json()["results"]["bindings"]] == DATA_SCIENTIST_CITIES
         thread.join(60)
         response = slow["r"]
         assert response.status_code == 504
-        assert response.text.startswith("the query ran longer than 2 s and was stopped")
-        after = http.get("/sparql", params={"query": DATA_SCIENTISTS})  # a replacement took its place
+        assert response.json()["error"].startswith("the query ran longer than 2 s and was stopped")
+        after = http.get("/sparql", params={"query": DATA_SCIENTISTS})  # replacements took their places
         assert after.status_code == 200
-    killed = before - {w.process.pid for w in executor._all}
-    assert len(killed) == 1
-    with pytest.raises(ProcessLookupError):
-        os.kill(killed.pop(), 0)  # the worker process, and its query, are gone
+    killed = before - set().union(*(pool.pids() for pool in pools))
+    assert len(killed) == 2  # the interactive worker at its 1 s budget, then the heavy one at 2 s
+    for pid in killed:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # the worker processes, and the query, are gone
+    assert lanes.moved >= 1 and lanes.is_heavy(fingerprint(QueryRequest(ENDLESS)))
 
 
 # --- a rebuild while serving ---------------------------------------------------------------------
@@ -511,22 +535,27 @@ def test_workers_follow_a_rebuild(tmp_path) -> None:
         write_store([Quad(NamedNode("urn:x:city"), NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), Literal(label), NamedNode("urn:x:g"))], store)
 
     build("before")
-    application = create_app({"CITYKG_STORE": str(store), "CITYKG_WORKERS": 1})
+    application = create_app({"CITYKG_STORE": str(store), "CITYKG_WORKERS": 1, "CITYKG_HEAVY_WORKERS": 0})
     try:
         http = application.test_client()
         query = {"query": "SELECT ?name { ?c rdfs:label ?name }", "format": "csv"}
         assert http.get("/sparql", query_string=query).data.decode().splitlines() == ["name", "before"]
         first = store_version(store)
-        build("after")  # the previous version is deleted by the build
-        assert store_version(store) != first and not first.exists()
+        build("after")  # the worker still holds the previous version: the build leaves it
+        assert store_version(store) != first and first.exists()
         assert http.get("/sparql", query_string=query).data.decode().splitlines() == ["name", "after"]
+        build("again")  # the worker moved on: this build removes the first version
+        assert not first.exists()
+        assert http.get("/sparql", query_string=query).data.decode().splitlines() == ["name", "again"]
     finally:
         close_app(application)
 
 
 def test_503_when_no_worker_frees_up_within_the_timeout(seed_store) -> None:
     """One worker, held by an endless query; a request that may wait only 0.5 s gets a 503."""
-    application = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 1})
+    application = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 1, "CITYKG_HEAVY_WORKERS": 0,
+                              "CITYKG_MIN_TIMEOUT": 0.1})
+    pool = application.extensions["citykg.executor"].interactive
     try:
         http = application.test_client()
         assert http.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
@@ -535,10 +564,29 @@ def test_503_when_no_worker_frees_up_within_the_timeout(seed_store) -> None:
             target=lambda: slow.update(status=http.get("/sparql", query_string={"query": ENDLESS, "timeout": "3"}).status_code)
         )
         thread.start()
-        time.sleep(0.3)  # let it take the worker (not a timing assertion)
+        wait_for(lambda: pool.busy == 1)  # the endless query holds the only worker
         busy = http.get("/sparql", query_string={"query": "ASK {}", "timeout": "0.5"})
         thread.join(60)
-        assert busy.status_code == 503 and busy.data.startswith(b"all 1 query workers stayed busy for 0.5 s")
+        assert busy.status_code == 503 and error(busy).startswith("all 1 query workers stayed busy for 0.5 s")
+        assert busy.headers["Retry-After"] == "1"
         assert slow["status"] == 504
+    finally:
+        close_app(application)
+
+
+def test_503_at_once_when_the_queue_is_full(seed_store) -> None:
+    """No place in the queue: the next request is told at once when to come back."""
+    application = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 1, "CITYKG_HEAVY_WORKERS": 0, "CITYKG_QUEUE": 0})
+    pool = application.extensions["citykg.executor"].interactive
+    try:
+        http = application.test_client()
+        assert http.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+        thread = threading.Thread(target=lambda: http.get("/sparql", query_string={"query": ENDLESS, "timeout": "2"}))
+        thread.start()
+        wait_for(lambda: pool.busy == 1)
+        full = http.get("/sparql", query_string={"query": "ASK {}"})
+        assert full.status_code == 503 and "already waiting" in error(full)
+        assert int(full.headers["Retry-After"]) >= 1
+        thread.join(60)
     finally:
         close_app(application)

@@ -312,10 +312,12 @@ def _value(dataset: Store, subject, prop: str) -> str:
 def test_void_counts_equal_the_store(client: FlaskClient, seed_store: Path, accept: str, fmt: RdfFormat) -> None:
     from pyoxigraph import NamedNode
 
-    response = client.get("/.well-known/void", headers={"Accept": accept})
+    response = client.get("/.well-known/void", headers={"Accept": accept, "Host": "attacker.example"})
     assert response.status_code == 200 and response.mimetype == accept and "Accept" in response.headers["Vary"]
+    assert b"attacker.example" not in response.data  # the configured public URL, never the Host header
     void = void_dataset(response.data, fmt)
-    dataset = NamedNode("http://localhost/.well-known/void#citykg")
+    public = "http://127.0.0.1:8000/"  # CITYKG_PUBLIC_URL's default (`citykg serve` sets the bound address)
+    dataset = NamedNode(public + ".well-known/void#citykg")
     store = open_store(seed_store)
     triples = union_triples(store)
     assert int(_value(void, dataset, "triples")) == len(triples)
@@ -325,9 +327,9 @@ def test_void_counts_equal_the_store(client: FlaskClient, seed_store: Path, acce
     assert int(_value(void, dataset, "entities")) == len({t.subject.value for t in triples
                                                           if isinstance(t.subject, NamedNode) and t.subject.value.startswith(BASE)})
     assert _value(void, dataset, "uriSpace") == BASE
-    assert _value(void, dataset, "sparqlEndpoint") == "http://localhost/sparql"
+    assert _value(void, dataset, "sparqlEndpoint") == public + "sparql"
     dumps = {q.object.value for q in void.quads_for_pattern(dataset, NamedNode(VOID + "dataDump"), None)}
-    assert dumps == {f"http://localhost/export?format={f}" for f in ("turtle", "trig", "nquads", "jsonld")}
+    assert dumps == {f"{public}export?format={f}" for f in ("turtle", "trig", "nquads", "jsonld")}
     licence = [q.object.value for q in void.quads_for_pattern(dataset, NamedNode("http://purl.org/dc/terms/license"), None)]
     assert licence == ["https://creativecommons.org/licenses/by/4.0/"]
     subsets = {q.object for q in void.quads_for_pattern(dataset, NamedNode(VOID + "subset"), None)}

@@ -13,6 +13,7 @@ machine-readable action; they are implemented from the Service Description recom
 from __future__ import annotations
 
 import json
+import urllib.parse
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pyoxigraph import (
+    Literal,
     NamedNode,
     Quad,
     QueryResultsFormat,
@@ -191,7 +193,7 @@ def _boolean(response) -> bool:
     return node.text == "true"
 
 
-def _check_format(response, req: HttpRequest) -> None:
+def _check_format(graphs: tuple[tuple[str, str], ...], response, req: HttpRequest) -> None:
     if req.expected_format == "boolean":  # JSON or XML; some tests state the answer too
         answer = _boolean(response)
         assert req.expected_boolean is None or answer is req.expected_boolean
@@ -204,7 +206,13 @@ def _check_format(response, req: HttpRequest) -> None:
             assert [row["value"].value for row in rows] == ["1"]
     elif req.expected_format == "RDF":
         assert response.mimetype in RDF_TYPES, response.mimetype
-        assert list(parse(response.data, format=RDF_TYPES[response.mimetype], base_iri="http://localhost/sparql")) is not None
+        got = {(q.subject, q.predicate, q.object) for q in parse(response.data, format=RDF_TYPES[response.mimetype], base_iri="http://localhost/sparql")}
+        asked = urllib.parse.unquote_plus(req.path) + (req.body.decode() if isinstance(req.body, bytes) else str(req.body or ""))
+        if "CONSTRUCT { <s> <p> 1 }" in asked:  # relative IRIs: resolved against the dataset base, never the request URL
+            base = "https://w3id.org/citykg/"
+            assert got == {(NamedNode(base + "s"), NamedNode(base + "p"), Literal("1", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#integer")))}
+        else:  # DESCRIBE of an IRI: what the test's own data says about it (here: nothing)
+            assert got <= {(q.subject, q.predicate, q.object) for q in _quads(graphs)}
 
 
 # --- the tests -----------------------------------------------------------------------------------
@@ -229,9 +237,10 @@ def test_query(test: ProtocolTest, app_for) -> None:
         response = _send(client, req)
         assert _status_class(response.status_code) in req.statuses, (req.path, response.status, response.data[:300])
         if response.status_code < 300:
-            _check_format(response, req)
-        else:
-            assert response.mimetype == "text/plain" and response.data.strip()  # a message, never HTML
+            _check_format(test.graphs, response, req)
+        else:  # the error contract: a JSON message, never an HTML page or a traceback
+            assert response.mimetype == "application/json", response.data
+            assert json.loads(response.data)["error"].strip()
 
 
 @pytest.mark.parametrize("test", UPDATE_TESTS, ids=[t.name for t in UPDATE_TESTS])
@@ -282,10 +291,18 @@ def test_sd_returns_rdf(app_for, accept: str) -> None:
 
 @pytest.mark.parametrize("base_url", ["http://localhost", "https://sparql.example.org:8443"])
 def test_sd_has_endpoint_triple(app_for, base_url: str) -> None:
-    """has-endpoint-triple: an sd:endpoint triple whose object is the URL that was requested."""
-    graph = _description(app_for(ALL_GRAPHS).test_client(), base_url=base_url)
-    service = next(graph.subjects(RDF.type, SD.Service))
-    assert list(graph.objects(service, SD.endpoint)) == [URIRef(f"{base_url}/sparql")]
+    """has-endpoint-triple: an sd:endpoint triple whose object is the endpoint's URL: the public
+    URL the server is configured with (``--public-url``), whatever Host the request names."""
+    app = app_for(ALL_GRAPHS)
+    previous = app.config["CITYKG_PUBLIC_URL"]
+    app.config["CITYKG_PUBLIC_URL"] = base_url + "/"
+    try:
+        for asked in (base_url, "http://attacker.example"):
+            graph = _description(app.test_client(), base_url=asked)
+            service = next(graph.subjects(RDF.type, SD.Service))
+            assert list(graph.objects(service, SD.endpoint)) == [URIRef(f"{base_url}/sparql")]
+    finally:
+        app.config["CITYKG_PUBLIC_URL"] = previous
 
 
 def test_sd_conforms_to_schema(app_for) -> None:
