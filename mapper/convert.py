@@ -94,6 +94,7 @@ _BLOCK = {
 _WHITESPACE = re.compile(r"[ \t\r\n\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _BULLET = "  • "
+MAX_HTML_DEPTH = 200  # elements inside each other; a survey page nests a few dozen
 
 
 class _Writer:
@@ -159,8 +160,8 @@ def html_to_text(html: str | bytes) -> str:
         root = soup.body or soup
         writer = _Writer()
         _walk(root, writer, None)
-    except RecursionError:
-        raise ConversionError("the HTML is nested too deeply to read (hundreds of elements inside each other; "
+    except RecursionError:  # in the parser itself, before the walk counts
+        raise ConversionError(f"the HTML is nested too deeply to read (over {MAX_HTML_DEPTH} elements inside each other; "
                               "a survey page nests a few dozen)") from None
     text = unicodedata.normalize("NFC", writer.result())
     whole = bool(re.search(r"</(?:html|body)\s*>", raw[-4096:], re.IGNORECASE))
@@ -201,7 +202,10 @@ def _is_site_header(tag) -> bool:
     return not text or len(link_text) >= 0.8 * len(text)
 
 
-def _walk(node, out: _Writer, list_kind: str | None) -> None:
+def _walk(node, out: _Writer, list_kind: str | None, depth: int = 0) -> None:
+    if depth > MAX_HTML_DEPTH:
+        raise ConversionError(f"the HTML is nested too deeply to read (over {MAX_HTML_DEPTH} elements inside each other; "
+                              "a survey page nests a few dozen)")
     from bs4 import NavigableString, Tag
     from bs4.element import PreformattedString
 
@@ -217,26 +221,26 @@ def _walk(node, out: _Writer, list_kind: str | None) -> None:
             out.newline()
         elif name in ("ul", "ol", "menu"):
             out.block()
-            _walk_list(child, out, name)
+            _walk_list(child, out, name, depth + 1)
             out.block()
         elif name == "li":  # a stray item outside a list
             out.block()
             out.prefix(_BULLET)
-            _walk(child, out, None)
+            _walk(child, out, None, depth + 1)
             out.block()
         elif name in ("td", "th"):
             out.newline()
-            _walk(child, out, None)
+            _walk(child, out, None, depth + 1)
             out.newline()
         elif name in _BLOCK:
             out.block()
-            _walk(child, out, None)
+            _walk(child, out, None, depth + 1)
             out.block()
         else:
-            _walk(child, out, list_kind)
+            _walk(child, out, list_kind, depth + 1)
 
 
-def _walk_list(listing, out: _Writer, kind: str) -> None:
+def _walk_list(listing, out: _Writer, kind: str, depth: int) -> None:
     from bs4 import Tag
 
     number = _start(listing)
@@ -245,7 +249,7 @@ def _walk_list(listing, out: _Writer, kind: str) -> None:
             continue
         if item.name != "li":
             if not _dropped(item):
-                _walk(item, out, kind)
+                _walk(item, out, kind, depth + 1)
             continue
         if _dropped(item):
             continue
@@ -256,7 +260,7 @@ def _walk_list(listing, out: _Writer, kind: str) -> None:
             out.text(f"{number}. {own}")
             out.block()
             rest = _Writer()
-            _walk(item, rest, None)
+            _walk(item, rest, None, depth + 1)
             lines = rest.result().splitlines()
             if lines and lines[0].strip() == str(own):
                 lines = lines[1:]
@@ -270,7 +274,7 @@ def _walk_list(listing, out: _Writer, kind: str) -> None:
         else:
             out.block()
             out.prefix(_BULLET)
-            _walk(item, out, None)
+            _walk(item, out, None, depth + 1)
         out.block()
         number += 1
 
