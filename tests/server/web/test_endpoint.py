@@ -495,9 +495,10 @@ def wait_for(condition, limit: float = 30.0) -> None:
 
 def test_endless_query_is_killed_at_its_timeout_while_the_server_keeps_answering(app: Flask) -> None:
     lanes = app.extensions["citykg.executor"]
-    pools = [lanes.interactive, lanes.heavy]
     with serve_in_thread(app) as base, httpx.Client(base_url=base, timeout=60) as http:
-        assert http.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # both workers warm
+        assert http.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # interactive workers warm
+        assert lanes.heavy.wait_ready(60)  # the heavy pool starts on first use: here, before the clock runs
+        pools = [lanes.interactive, lanes.heavy]
         before = set().union(*(pool.pids() for pool in pools))
         slow: dict[str, httpx.Response] = {}
         thread = threading.Thread(target=lambda: slow.update(r=http.get("/sparql", params={"query": ENDLESS, "timeout": "2"})))
