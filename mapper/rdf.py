@@ -8,11 +8,12 @@ or counter is read: the same document always gives the same quads.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import NamedNode, Quad, RdfFormat, parse
 
 from mapper.model import Item, Person, Snapshot
 from mapper.text import slugify
@@ -50,12 +51,6 @@ def cik(name: str) -> NamedNode:
     return NamedNode(CIK + name)
 
 
-@lru_cache(maxsize=None)
-def _term(iri: str) -> NamedNode:
-    """A term of a fixed vocabulary (RDFS, SKOS, schema.org...), made once per process."""
-    return NamedNode(iri)
-
-
 def rebase(iri: str, base: str) -> str:
     """The IRI under data base ``base``; ontology terms keep their w3id IRIs."""
     if base == DEFAULT_BASE or iri.startswith(ONTOLOGY_IRI) or not iri.startswith(DEFAULT_BASE):
@@ -89,15 +84,99 @@ def legacy_person_iri(name: str, base: str = DEFAULT_BASE) -> str:
     return f"{base}person/{slugify(name)}"
 
 
+# --- one snapshot's graph, written as N-Quads ---------------------------------------------
+#
+# The graph is written as N-Quads text in one pass: that is what the build streams into the
+# store's bulk loader, and making a pyoxigraph ``Quad`` per statement only to serialise it
+# again cost more than reading the page. ``snapshot_quads`` parses the same text, so the
+# two forms never differ. Terms are written in their N-Triples form: IRIs are built from
+# a base IRI the caller checked (``NamedNode`` checks the graph's), slugs (``[a-z0-9-]``)
+# and vocabulary IRIs; the page's URL is checked by ``NamedNode``; literals are escaped.
+
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f]')
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_ESCAPE_TABLE = str.maketrans({**{chr(c): f"\\u{c:04X}" for c in [*range(0x20), 0x7F]}, **_ESCAPES})
+_TRUE, _FALSE = f'"true"^^<{XSD}boolean>', f'"false"^^<{XSD}boolean>'
+
+
+def _string(value: str) -> str:
+    """The N-Triples form of a string literal."""
+    return f'"{value.translate(_ESCAPE_TABLE) if _NEEDS_ESCAPE.search(value) else value}"'
+
+
+def _typed(value: str, datatype: str) -> str:
+    return f"{_string(value)}^^<{datatype}>"
+
+
+def _value(value: object) -> str:
+    """A Python value as the literal pyoxigraph's ``Literal(value)`` makes: bool, int or string."""
+    if value is True or value is False:
+        return _TRUE if value else _FALSE
+    if isinstance(value, int):
+        return f'"{value}"^^<{XSD}integer>'
+    return _string(str(value))
+
+
+@lru_cache(maxsize=None)
+def _c(name: str) -> str:
+    """``<cik:name>``, written once per process."""
+    return f"<{CIK}{name}>"
+
+
+_TYPE = f"<{RDF_TYPE.value}>"
+_LABEL, _COMMENT = f"<{RDFS}label>", f"<{RDFS}comment>"
+_SKOS_CONCEPT, _PREF_LABEL, _IN_SCHEME = f"<{SKOS}Concept>", f"<{SKOS}prefLabel>", f"<{SKOS}inScheme>"
+_PERSON, _NAME = f"<{SCHEMA}Person>", f"<{SCHEMA}name>"
+_PROV_ENTITY, _DERIVED_FROM = f"<{PROV}Entity>", f"<{PROV}wasDerivedFrom>"
+_SUBJECT, _SOURCE, _MODIFIED, _REPLACES = f"<{DCT}subject>", f"<{DCT}source>", f"<{DCT}modified>", f"<{DCT}replaces>"
+
+
 class _Graph:
-    """Collects the quads of one named graph, in insertion order, without repeats."""
+    """The statements of one named graph as N-Quads lines, in insertion order, without repeats."""
 
-    def __init__(self, graph: NamedNode) -> None:
-        self.graph = graph
-        self.quads: dict[Quad, None] = {}
+    def __init__(self, graph: str) -> None:
+        self.graph = graph  # the graph's IRI in N-Triples form
+        self._end = f" {graph} .\n"
+        self.lines: dict[str, None] = {}
 
-    def add(self, subject: NamedNode, predicate: NamedNode, obj) -> None:
-        self.quads[Quad(subject, predicate, obj, self.graph)] = None
+    def add(self, subject: str, predicate: str, obj: str) -> None:
+        self.lines[f"{subject} {predicate} {obj}{self._end}"] = None
+
+
+def snapshot_nquads(
+    snapshot: Snapshot,
+    base: str = DEFAULT_BASE,
+    graph_id: str | None = None,
+    vocab: Vocabulary | None = None,
+    *,
+    derived_from: str | None = None,
+    modified: str | None = None,
+) -> str:
+    """All quads of one snapshot as N-Quads, in the named graph ``{base}snapshot/{graph_id or snapshot_id}``.
+
+    ``derived_from`` (the page URL a document was downloaded from) and ``modified`` (its
+    retrieval time, ISO 8601) are recorded on the graph as ``prov:wasDerivedFrom`` and
+    ``dct:modified`` when given; they come from the fetch manifest, never from a clock.
+    Raises ``ValueError`` when ``base`` or ``derived_from`` is not an IRI.
+    """
+    vocab = vocab or default_vocabulary()
+    graph = f"<{NamedNode(f'{base}snapshot/{graph_id or snapshot_id(snapshot)}').value}>"  # checks the base
+    out = _Graph(graph)
+    city_slug = city_id(snapshot)
+    city = f"<{base}city/{city_slug}>"
+    _provenance(out, snapshot, city, base)
+    if derived_from:
+        out.add(graph, _DERIVED_FROM, f"<{NamedNode(derived_from).value}>")
+    if modified:
+        out.add(graph, _MODIFIED, _typed(modified, XSD + "dateTime"))
+    _city(out, snapshot, city, city_slug, base, vocab)
+    for field, scheme, prop in CONCEPT_LISTS:
+        predicate = _c(prop)
+        for item in getattr(snapshot, field):
+            out.add(city, predicate, _concept(out, scheme, item, base, vocab))
+    _policy_notes(out, snapshot, city, base, vocab)
+    _data_ratings(out, snapshot, city, base, vocab)
+    return "".join(out.lines)
 
 
 def snapshot_quads(
@@ -109,71 +188,52 @@ def snapshot_quads(
     derived_from: str | None = None,
     modified: str | None = None,
 ) -> list[Quad]:
-    """All quads of one snapshot, in the named graph ``{base}snapshot/{graph_id or snapshot_id}``.
-
-    ``derived_from`` (the page URL a document was downloaded from) and ``modified`` (its
-    retrieval time, ISO 8601) are recorded on the graph as ``prov:wasDerivedFrom`` and
-    ``dct:modified`` when given; they come from the fetch manifest, never from a clock.
-    """
-    vocab = vocab or default_vocabulary()
-    out = _Graph(NamedNode(f"{base}snapshot/{graph_id or snapshot_id(snapshot)}"))
-    city = NamedNode(f"{base}city/{city_id(snapshot)}")
-    _provenance(out, snapshot, city, base)
-    if derived_from:
-        out.add(out.graph, _term(PROV + "wasDerivedFrom"), NamedNode(derived_from))
-    if modified:
-        out.add(out.graph, _term(DCT + "modified"), Literal(modified, datatype=_term(XSD + "dateTime")))
-    _city(out, snapshot, city, base, vocab)
-    for field, scheme, prop in CONCEPT_LISTS:
-        for item in getattr(snapshot, field):
-            out.add(city, cik(prop), _concept(out, scheme, item, base, vocab))
-    _policy_notes(out, snapshot, city, base, vocab)
-    _data_ratings(out, snapshot, city, base, vocab)
-    return list(out.quads)
+    """The quads of :func:`snapshot_nquads` (same arguments) as pyoxigraph ``Quad`` objects, in order."""
+    text = snapshot_nquads(snapshot, base, graph_id, vocab, derived_from=derived_from, modified=modified)
+    return list(parse(text, format=RdfFormat.N_QUADS))
 
 
-def _provenance(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str) -> None:
+def _provenance(out: _Graph, snapshot: Snapshot, city: str, base: str) -> None:
     g = out.graph
-    out.add(g, RDF_TYPE, cik("Snapshot"))
-    out.add(g, RDF_TYPE, _term(PROV + "Entity"))
-    out.add(g, _term(DCT + "subject"), city)
-    out.add(g, _term(DCT + "source"), Literal(snapshot.source))
+    out.add(g, _TYPE, _c("Snapshot"))
+    out.add(g, _TYPE, _PROV_ENTITY)
+    out.add(g, _SUBJECT, city)
+    out.add(g, _SOURCE, _string(snapshot.source))
     if snapshot.source_sha256:
-        out.add(g, cik("sourceSha256"), Literal(snapshot.source_sha256))
-    out.add(g, cik("rendering"), NamedNode(f"{base}vocab/rendering/{snapshot.rendering.value}"))
+        out.add(g, _c("sourceSha256"), _string(snapshot.source_sha256))
+    out.add(g, _c("rendering"), f"<{base}vocab/rendering/{snapshot.rendering.value}>")
     if snapshot.survey_round:
-        out.add(g, cik("surveyRound"), Literal(str(snapshot.survey_round.value), datatype=_term(XSD + "gYear")))
-    out.add(g, cik("truncated"), Literal(snapshot.truncated))
+        out.add(g, _c("surveyRound"), _typed(str(snapshot.survey_round.value), XSD + "gYear"))
+    out.add(g, _c("truncated"), _value(snapshot.truncated))
     for section in snapshot.sections_found:
-        out.add(g, cik("sectionFound"), Literal(section.value))
+        out.add(g, _c("sectionFound"), _string(section.value))
     for section in snapshot.sections_missing:
-        out.add(g, cik("sectionMissing"), Literal(section.value))
+        out.add(g, _c("sectionMissing"), _string(section.value))
     for warning in snapshot.warnings:
-        out.add(g, cik("warning"), Literal(warning))
+        out.add(g, _c("warning"), _string(warning))
 
 
-def _city(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str, vocab: Vocabulary) -> None:
-    out.add(city, RDF_TYPE, cik("City"))
-    out.add(city, _term(RDFS + "label"), Literal(snapshot.city.value))
+def _city(out: _Graph, snapshot: Snapshot, city: str, city_slug: str, base: str, vocab: Vocabulary) -> None:
+    out.add(city, _TYPE, _c("City"))
+    out.add(city, _LABEL, _string(snapshot.city.value))
     if snapshot.region:
-        out.add(city, cik("region"), Literal(snapshot.region.value))
+        out.add(city, _c("region"), _string(snapshot.region.value))
     if snapshot.country:
-        out.add(city, cik("country"), _country(out, snapshot.country.value, base, vocab))
+        out.add(city, _c("country"), _country(out, snapshot.country.value, base, vocab))
     if snapshot.mayor:
-        out.add(city, cik("hasMayor"), _person(out, snapshot.mayor, city_id(snapshot), base))
+        out.add(city, _c("hasMayor"), _person(out, snapshot.mayor, city_slug, base))
     for officer in snapshot.lead_officers:
-        out.add(city, cik("hasLeadInnovationOfficer"), _person(out, officer, city_id(snapshot), base))
+        out.add(city, _c("hasLeadInnovationOfficer"), _person(out, officer, city_slug, base))
     if snapshot.population:
-        out.add(city, cik("population"), Literal(snapshot.population.count))
+        out.add(city, _c("population"), _value(snapshot.population.count))
         if snapshot.population.year:
-            year = Literal(str(snapshot.population.year), datatype=_term(XSD + "gYear"))
-            out.add(city, cik("populationYear"), year)
+            out.add(city, _c("populationYear"), _typed(str(snapshot.population.year), XSD + "gYear"))
     for name, value in _city_values(snapshot):
-        out.add(city, cik(name), Literal(value))
+        out.add(city, _c(name), _value(value))
     if snapshot.approach:
-        out.add(city, cik("approach"), NamedNode(f"{base}vocab/approach/{snapshot.approach.value.value}"))
+        out.add(city, _c("approach"), f"<{base}vocab/approach/{snapshot.approach.value.value}>")
     if snapshot.spotlight:
-        out.add(city, cik("spotlight"), Literal(snapshot.spotlight.value, language="en"))
+        out.add(city, _c("spotlight"), _string(snapshot.spotlight.value) + "@en")
 
 
 def _city_values(snapshot: Snapshot) -> Iterator[tuple[str, object]]:
@@ -194,22 +254,22 @@ def _city_values(snapshot: Snapshot) -> Iterator[tuple[str, object]]:
         yield ("teamSize" if size.exact else "teamSizeMoreThan"), size.count
 
 
-def _person(out: _Graph, person: Person, city: str, base: str) -> NamedNode:
-    node = NamedNode(person_iri(city, person.name, base))
-    out.add(node, RDF_TYPE, _term(SCHEMA + "Person"))
-    out.add(node, _term(SCHEMA + "name"), Literal(person.name))
-    out.add(node, _term(DCT + "replaces"), NamedNode(legacy_person_iri(person.name, base)))
+def _person(out: _Graph, person: Person, city: str, base: str) -> str:
+    node = f"<{person_iri(city, person.name, base)}>"
+    out.add(node, _TYPE, _PERSON)
+    out.add(node, _NAME, _string(person.name))
+    out.add(node, _REPLACES, f"<{legacy_person_iri(person.name, base)}>")
     return node
 
 
-def _country(out: _Graph, name: str, base: str, vocab: Vocabulary) -> NamedNode:
+def _country(out: _Graph, name: str, base: str, vocab: Vocabulary) -> str:
     concept = vocab.lookup("country", name)
     if concept:
-        return NamedNode(rebase(concept.iri, base))
-    node = NamedNode(f"{base}country/{slugify(name)}")
-    out.add(node, RDF_TYPE, cik("Country"))
-    out.add(node, _term(RDFS + "label"), Literal(name))
-    out.add(node, cik("freeText"), Literal(True))
+        return f"<{rebase(concept.iri, base)}>"
+    node = f"<{base}country/{slugify(name)}>"
+    out.add(node, _TYPE, _c("Country"))
+    out.add(node, _LABEL, _string(name))
+    out.add(node, _c("freeText"), _TRUE)
     return node
 
 
@@ -221,42 +281,42 @@ def concept_iri(scheme: str, item: Item, base: str, vocab: Vocabulary) -> tuple[
     return f"{base}vocab/{scheme}/{slugify(item.text)}", True
 
 
-def _concept(out: _Graph, scheme: str, item: Item, base: str, vocab: Vocabulary) -> NamedNode:
+def _concept(out: _Graph, scheme: str, item: Item, base: str, vocab: Vocabulary) -> str:
     """The concept an answer names; an answer no concept covers becomes a free-text concept."""
     iri, free = concept_iri(scheme, item, base, vocab)
-    node = NamedNode(iri) if free else _term(iri)  # the vocabularies' concepts are a fixed set
+    node = f"<{iri}>"
     if free:
-        out.add(node, RDF_TYPE, _term(SKOS + "Concept"))
-        out.add(node, _term(SKOS + "prefLabel"), Literal(item.text, language="en"))
-        out.add(node, _term(SKOS + "inScheme"), NamedNode(f"{base}vocab/{scheme}"))
-        out.add(node, cik("freeText"), Literal(True))
+        out.add(node, _TYPE, _SKOS_CONCEPT)
+        out.add(node, _PREF_LABEL, _string(item.text) + "@en")
+        out.add(node, _IN_SCHEME, f"<{base}vocab/{scheme}>")
+        out.add(node, _c("freeText"), _TRUE)
     return node
 
 
 def _local(iri: str) -> str:
-    return iri.rstrip("/").rsplit("/", 1)[-1]
+    return iri.rstrip("/>").rsplit("/", 1)[-1]
 
 
-def _policy_notes(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str, vocab: Vocabulary) -> None:
+def _policy_notes(out: _Graph, snapshot: Snapshot, city: str, base: str, vocab: Vocabulary) -> None:
     for item in snapshot.policy_areas:
         if not item.note:
             continue
         area = _concept(out, "policy-area", item, base, vocab)
-        node = NamedNode(f"{city.value}/focus/{_local(area.value)}")
-        out.add(city, cik("policyFocus"), node)
-        out.add(node, RDF_TYPE, cik("PolicyFocus"))
-        out.add(node, cik("policyArea"), area)
-        out.add(node, _term(RDFS + "comment"), Literal(item.note, language="en"))
+        node = f"{city[:-1]}/focus/{_local(area)}>"
+        out.add(city, _c("policyFocus"), node)
+        out.add(node, _TYPE, _c("PolicyFocus"))
+        out.add(node, _c("policyArea"), area)
+        out.add(node, _COMMENT, _string(item.note) + "@en")
 
 
-def _data_ratings(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str, vocab: Vocabulary) -> None:
+def _data_ratings(out: _Graph, snapshot: Snapshot, city: str, base: str, vocab: Vocabulary) -> None:
     for rating in snapshot.data_ratings:
         area = _concept(out, "policy-area", rating.area, base, vocab)
-        node = NamedNode(f"{city.value}/data/{_local(area.value)}")
-        out.add(city, cik("dataSufficiency"), node)
-        out.add(node, RDF_TYPE, cik("DataSufficiency"))
-        out.add(node, cik("policyArea"), area)
-        out.add(node, cik("sufficiencyLevel"), cik(rating.level.value))
+        node = f"{city[:-1]}/data/{_local(area)}>"
+        out.add(city, _c("dataSufficiency"), node)
+        out.add(node, _TYPE, _c("DataSufficiency"))
+        out.add(node, _c("policyArea"), area)
+        out.add(node, _c("sufficiencyLevel"), _c(rating.level.value))
 
 
 def vocabulary_quads(base: str = DEFAULT_BASE, ontology_dir: Path = ONTOLOGY_DIR) -> list[Quad]:
