@@ -30,11 +30,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import RdfFormat, serialize
-
 from mapper import MapperError, Snapshot, read_snapshot
 from mapper.convert import ConversionError, decode_text, html_to_text, is_pdf, pdf_to_text
-from mapper.rdf import free_text_values, snapshot_id, snapshot_quads
+from mapper.rdf import free_text_values, snapshot_id, snapshot_nquads
 from mapper.reconcile import Reconciler, SnapshotMatches, city_iri
 
 MIB = 1 << 20
@@ -141,12 +139,12 @@ def _read(task: Task, budget: Budget) -> DocumentRead:
     graph_id = snapshot_id(snapshot)
     derived_from, retrieved = _provenance(task.manifest, data)
     fetched = {"derived_from": derived_from, "modified": retrieved} if derived_from else {}
-    quads = snapshot_quads(snapshot, base=task.base, graph_id=graph_id, **fetched)
+    nquads = snapshot_nquads(snapshot, base=task.base, graph_id=graph_id, **fetched).encode()
     warnings = list(snapshot.warnings)
     if encoding not in ("utf-8", None):
         warnings.append(f"the file is not UTF-8: read as {encoding} (detected)")
     return DocumentRead(
-        graph_id, serialize(quads, format=RdfFormat.N_QUADS), len(quads),
+        graph_id, nquads, nquads.count(b"\n"),  # one line per distinct quad
         city_iri=city_iri(snapshot, task.base).value, city=snapshot.city.value,
         country=snapshot.country.value if snapshot.country else None, rendering=snapshot.rendering.value,
         survey_round=snapshot.survey_round.value if snapshot.survey_round else None,

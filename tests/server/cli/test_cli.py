@@ -199,20 +199,21 @@ def test_seed_store_conforms_to_the_shapes(run_cli, seed_store: Path) -> None:
 
 def test_validate_prints_each_violation(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import server.store.reading as reading_module
-    from pyoxigraph import Literal, NamedNode, Quad
+    from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse, serialize
 
     from mapper.rdf import cik
     from server.store.build import build_store
 
-    original = reading_module.snapshot_quads
+    original = reading_module.snapshot_nquads
 
     def with_second_label(snapshot, base, graph_id, **fetched):  # a city with two names breaks CityShape
-        quads = original(snapshot, base=base, graph_id=graph_id, **fetched)
+        quads = list(parse(original(snapshot, base=base, graph_id=graph_id, **fetched), format=RdfFormat.N_QUADS))
         city = next(q.subject for q in quads if q.object == cik("City"))
         label = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-        return [*quads, Quad(city, label, Literal("Second name"), quads[0].graph_name)]
+        second = Quad(city, label, Literal("Second name"), quads[0].graph_name)
+        return serialize([*quads, second], format=RdfFormat.N_QUADS).decode()
 
-    monkeypatch.setattr(reading_module, "snapshot_quads", with_second_label)  # before the readers fork
+    monkeypatch.setattr(reading_module, "snapshot_nquads", with_second_label)  # before the readers fork
     seeds = [REPO / "seeds" / name for name in ("000_25ed298be2eb3bc2.txt", "003_b8b18154ea468ef5.txt")]
     build_store(seeds, tmp_path / "store")
     result = run_cli("validate", "--store", tmp_path / "store")
