@@ -112,7 +112,7 @@ def read_document(doc: Document, budget: Budget | None = None) -> Snapshot:
 def _manifest_entry(doc: Document, manifests: dict[Path, dict[str, dict]]) -> dict | None:
     """The fetch manifest's entry for a document ``citykg fetch`` saved (manifest.json beside
     it); the reader checks it still is what was downloaded."""
-    directory = doc.path.parent.resolve()
+    directory = doc.path.parent  # as collected: resolving it per document cost 70 µs each
     if directory not in manifests:
         by_file: dict[str, dict] = {}
         for entry in read_manifest(directory).values():
