@@ -13,7 +13,7 @@ in a browser), the collapsed stacks (``NAME.raw``, for speedscope, inferno or fl
 
 Profiles:
 
-1. ``mapper``: ``read_snapshot`` + ``snapshot_quads`` over every document of the generated corpus,
+1. ``mapper``: ``read_snapshot`` + ``snapshot_nquads`` over every document of the generated corpus,
    ``--passes`` times, in a child process sampled by ``py-spy record`` (500 Hz);
 2. ``serve-cheap-*`` and ``serve-canned-*``: ``citykg serve`` (and its query workers:
    ``--subprocesses``) sampled while wrk loads it with 8 connections for ``--duration`` seconds,
@@ -47,13 +47,13 @@ PROJECT = ("mapper/", "server/")
 def mapper_loop(corpus: Path, passes: int) -> None:
     """The profiled work: every document through the mapper, ``passes`` times."""
     from mapper import UnreadableDocument, read_snapshot
-    from mapper.rdf import snapshot_quads
+    from mapper.rdf import snapshot_nquads
 
     docs = h.documents(corpus)
     for _ in range(passes):
         for name, text, _ in docs:
             try:
-                snapshot_quads(read_snapshot(text, name))
+                snapshot_nquads(read_snapshot(text, name))
             except UnreadableDocument:
                 pass
 
