@@ -27,6 +27,38 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
+def listening_trap(backlog: int = 16) -> Iterator[socket.socket]:
+    """A non-blocking listening socket on 127.0.0.1: any connection a query makes to it is queued
+    here, so a test can count what reached it (see ``connections_to``)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(backlog)
+    sock.setblocking(False)
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def connections_to(trap: socket.socket, wait: float = 0.0, reply: bytes = b"") -> int:
+    """Connections queued on ``trap``, each answered with ``reply`` and closed; waits up to ``wait``
+    seconds for the first one."""
+    count, deadline = 0, time.monotonic() + wait
+    while True:
+        try:
+            conn, _ = trap.accept()
+        except BlockingIOError:
+            if count or time.monotonic() >= deadline:
+                return count
+            time.sleep(0.05)
+            continue
+        if reply:
+            conn.sendall(reply)
+        conn.close()
+        count += 1
+
+
+@contextmanager
 def serve_in_thread(app: Flask, threads: int = 6) -> Iterator[str]:
     """Serve ``app`` on waitress in a daemon thread; yields the base URL (no trailing slash)."""
     server = create_server(app, host="127.0.0.1", port=0, threads=threads)
