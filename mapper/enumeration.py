@@ -92,6 +92,9 @@ def _max_pieces(scheme: str, vocab: Vocabulary) -> int:
 _MAX_PIECES: WeakKeyDictionary[Vocabulary, dict[str, int]] = WeakKeyDictionary()
 
 
+_LEADING_ARTICLE = re.compile(r"^(?:the|and)\s+", re.IGNORECASE)
+
+
 def _clean(piece: str) -> str:
-    piece = re.sub(r"^(?:the|and)\s+", "", piece.strip(), flags=re.IGNORECASE)
+    piece = _LEADING_ARTICLE.sub("", piece.strip())
     return piece.strip(" .*")

@@ -78,10 +78,13 @@ def parse_population(line: Line) -> Population | None:
     return Population(count=count, year=year, line=line.no)
 
 
+_NAME_SEPARATOR = re.compile(r"\s*(?:,|&|;|\band\b)\s*")
+
+
 def split_people(line: Line, text: str | None = None) -> list[Person]:
     """Names in one line: "A & B", "A, B and C"; "(current)" annotations kept apart."""
     people = []
-    for part in re.split(r"\s*(?:,|&|;|\band\b)\s*", text if text is not None else line.text):
+    for part in _NAME_SEPARATOR.split(text if text is not None else line.text):
         annotation = None
         found = p.NAME_ANNOTATION.search(part)
         if found:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from mapper.text import CACHED_LENGTH, plain
+from mapper.text import BOLD_SPAN, CACHED_LENGTH, plain
 from mapper.vocab import Vocabulary
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
@@ -35,7 +35,7 @@ class Line:
     @property
     def bold(self) -> str | None:
         """The first bold span of the raw line (PDF lists put the answer in bold)."""
-        match = re.search(r"\*\*(.+?)\*\*", self.raw)
+        match = BOLD_SPAN.search(self.raw) if "**" in self.raw else None
         return plain(match.group(1)) if match else None
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from unidecode import unidecode
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
+BOLD_SPAN = re.compile(r"\*\*(.+?)\*\*")
 _SLASH = re.compile(r"\s*/\s*")
 _LEADING_ARTICLE = re.compile(r"^(?:the|and|or)\s+")
 _TRAILING_PUNCT = re.compile(r"[\s.,;:*]+$")
@@ -37,7 +37,7 @@ def _plain(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     if "**" in text:
-        text = _BOLD.sub(r"\1", text)
+        text = BOLD_SPAN.sub(r"\1", text)
     return " ".join(text.split())  # str.split() and re's \s agree on what whitespace is
 
 
