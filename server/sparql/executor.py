@@ -124,7 +124,7 @@ def _worker_main(conn: Connection, settings: dict[str, Any], stderr_path: str) -
     if guard is None:
         return
     _bound(settings, stderr_path)
-    from server.sparql.execute import execute
+    from server.sparql.execute import CheckedQueries, execute
     from server.store.backends import backend
     from server.store.interface import StoreError
     from server.store.prefixes import store_prefixes
@@ -135,15 +135,16 @@ def _worker_main(conn: Connection, settings: dict[str, Any], stderr_path: str) -
     store: Any = None
     version: str | None = None
     prefixes: dict[str, str] = {}
+    checked = CheckedQueries()  # query texts that passed the checks, for this version
 
     def current_store() -> Any:
-        nonlocal store, version, prefixes
+        nonlocal store, version, prefixes, checked
         latest = source.version()
         if latest != version:
             store = None
             gc.collect()  # close the previous version before opening the next
             store = source.open()
-            version, prefixes = latest, store_prefixes(store)
+            version, prefixes, checked = latest, store_prefixes(store), CheckedQueries()
         return store
 
     try:
@@ -174,7 +175,7 @@ def _worker_main(conn: Connection, settings: dict[str, Any], stderr_path: str) -
             return
         fatal = False
         try:
-            reply: tuple[str, Any] = ("ok", execute(current_store(), request, prefixes=prefixes, **options))
+            reply: tuple[str, Any] = ("ok", execute(current_store(), request, prefixes=prefixes, checked=checked, **options))
         except SparqlError as exc:
             reply = ("error", exc)
         except StoreError as exc:

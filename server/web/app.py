@@ -37,6 +37,7 @@ from server.sparql.admission import ClientSlots, Lanes
 from server.sparql.executor import DEFAULT_SERVICE_ALLOWLIST, Executor, ExecutorConfig, default_workers
 from server.sparql.request import DEFAULT_MAX_ROWS, BadRequest, SparqlError
 from server.store.backends import backend
+from server.web import caching
 from server.web.context import EXECUTOR, publish
 from server.web.views import compare, dataset, editor, home, openapi, queries, resources, search, sparql
 
@@ -63,6 +64,7 @@ DEFAULTS: dict[str, Any] = {  # every limit is listed, with its flag, in SECURIT
     "CITYKG_TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host count
     "CITYKG_PUBLIC_URL": "http://127.0.0.1:8000/",  # the URL clients use (VoID, service description)
     "CITYKG_BASE_IRI": DEFAULT_BASE,  # the data base IRI, for routes that mint IRIs
+    "CITYKG_RESPONSE_CACHE": caching.DEFAULT_CACHE_BYTES,  # bytes of answers kept per store version; 0: off
     # Wikidata federation (server.sparql.federation): the endpoint SERVICE calls reach through citykg's
     # forwarding proxy (None or "none": off), its cache directory (None: memory only), TTL, timeout
     "CITYKG_WIKIDATA_ENDPOINT": federation.DEFAULT_WIKIDATA_ENDPOINT,
@@ -134,10 +136,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise
     app.before_request(_preflight)
     app.before_request(_refuse_empty_parameters)
+    app.before_request(caching.answer_from_cache)  # a 304 or a kept answer takes no client slot
     app.before_request(_take_client_slot)
     app.teardown_request(_give_client_slot_back)
     app.after_request(_cors)
     app.after_request(_security_headers)
+    caching.init_app(app)  # its after_request hook runs first: it sees the view's own headers
     app.register_error_handler(SparqlError, _sparql_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
