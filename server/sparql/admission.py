@@ -9,6 +9,9 @@
   and cheap queries never queue behind heavy ones.
 - **Bounded queues.** Each pool lets at most ``max_waiting`` requests wait for a worker; the
   next gets 503 with ``Retry-After`` (``server.sparql.executor``).
+- **Lookups in-process.** A query proven cheap before it runs (one triple pattern about one
+  IRI with a bounded number of statements: ``server.sparql.lookup``) is answered in the server
+  process, with no worker hop; every other query takes the lanes above.
 - **Per-client concurrency** (``ClientSlots``): one client (an address) may have at most
   ``per_client`` requests in progress; the next gets 429 with ``Retry-After``.
 """
@@ -20,7 +23,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -47,6 +50,8 @@ class Lanes:
         self._heavy_queries: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
         self.moved = 0  # queries moved from the interactive to the heavy lane
+        # lookups proven cheap run here, with no worker (server.sparql.lookup); None: every query in a worker
+        self.local: Callable[[QueryRequest], QueryResponse | None] | None = None
 
     @property
     def heavy(self) -> Executor | None:
@@ -65,6 +70,10 @@ class Lanes:
 
     def run(self, request: QueryRequest, timeout: float | None = None) -> QueryResponse:
         limit = self.interactive.effective_timeout(timeout)
+        if self.local is not None:
+            answer = self.local(request)
+            if answer is not None:
+                return answer
         if self.heavy_config is None:
             return self.interactive.run_for(request, limit)
         key = fingerprint(request)
