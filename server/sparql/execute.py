@@ -46,6 +46,7 @@ from server.sparql.request import (
     UpdateRefused,
 )
 from server.store.interface import GraphReader
+from server.store.remote import _bind as bind_terms  # the one SPARQL-lexer binder (the remote store's)
 from server.store.prefixes import store_prefixes
 
 def execute(
@@ -73,6 +74,7 @@ def execute(
     same store version, prefixes and settings is not read again (``CheckedQueries``).
     """
     prefixes = dict(store_prefixes(store) if prefixes is None else prefixes)
+    request = _bound_in_text(request)
     prepared = checked.get(request.query) if checked is not None else None
     if prepared is None:
         prepared = _prepare(store, request.query, prefixes, service_allowlist, service_rewrites, base_iri, max_nesting)
@@ -101,6 +103,25 @@ def execute(
         raise upstream or StoreFailure(f"the query failed while reading: {message}") from None
     check_response_size(len(response.body), max_response)
     return response
+
+
+def _bound_in_text(request: QueryRequest) -> QueryRequest:
+    """The request with its parameters written into the query as terms.
+
+    pyoxigraph's ``substitutions=`` binds a variable after planning, so a per-city query still
+    plans (and a sub-select still computes) for every city: 13x slower at 10,000 documents than
+    the same query with the city written in. The terms are validated pyoxigraph terms written by
+    pyoxigraph (IRIs cannot hold ``>`` or spaces, literals are escaped), placed by a SPARQL lexer
+    at the variable's occurrences only (never in strings, IRIs or comments), the way the remote
+    store binds them (``server.store.remote``); every check then reads the text the engine runs.
+    A blank node cannot be written into a query, so it stays a substitution.
+    """
+    if not request.substitutions:
+        return request
+    terms = {Variable(name): parse_term(text, name) for name, text in request.substitutions.items()}
+    if any(isinstance(term, BlankNode) for term in terms.values()):
+        return request
+    return replace(request, query=bind_terms(request.query, terms), substitutions={})
 
 
 @dataclass(frozen=True)
