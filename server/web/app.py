@@ -138,12 +138,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise
     app.before_request(_preflight)
     app.before_request(_refuse_empty_parameters)
-    app.before_request(caching.answer_from_cache)  # a 304 or a kept answer takes no client slot
     app.before_request(_take_client_slot)
     app.teardown_request(_give_client_slot_back)
     app.after_request(_cors)
     app.after_request(_security_headers)
-    caching.init_app(app)  # its after_request hook runs first: it sees the view's own headers
+    # around the whole app: a 304 or a kept answer costs no Flask request nor client slot
+    caching.init_app(app, {**CORS_HEADERS, "X-Content-Type-Options": "nosniff"})
     max_quads = int(app.config.get("CITYKG_LOOKUP_QUADS") or 0)
     if store.evaluates_in_process and max_quads:  # lookups of one IRI: in this process (server.sparql.lookup)
         clock = app.extensions[caching.RESPONSE_CACHE][0]

@@ -14,8 +14,9 @@ validated, kept and compressed as such.
 - **gzip.** An answer of at least ``GZIP_MIN_BYTES`` in a text-like media type goes out
   gzip-compressed to clients that accept it (compressed once, kept beside the plain bytes).
 
-Over a remote store (``server.store.remote``) the version is a time window (``--store-refresh``),
-so tags, Last-Modified (the window's start) and the cache last one window.
+Only a store whose version names a build (the embedded store) is cached this way. A remote
+store (``server.store.remote``) cannot say when it changed, and queries over it read the live
+store at once, so its answers carry no validators and none is kept.
 
 Not cached: anything but a 200, static files (Flask validates those itself), answers a view marks
 ``Cache-Control: no-store``, and every request that ran a federated query (``SERVICE``): its
@@ -27,17 +28,18 @@ from __future__ import annotations
 import calendar
 import gzip
 import hashlib
+import io
 import os
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g
 
 from server.store.backends import backend
 from server.store.embedded import EmbeddedStore
@@ -52,7 +54,8 @@ VARY = ("Accept", "Accept-Encoding")
 _UNCACHED_PATHS = ("/static/",)
 _COMPRESSIBLE = re.compile(r"^(text/|application/(.*\+)?(json|xml)$|application/(n-triples|n-quads|trig|javascript)$)")
 _BUILD_TIME = re.compile(r"(\d{8}T\d{6})")
-_HOP_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "cache-control"}
+_UNKEPT_REMEMBERED = 4096  # requests remembered as answered no-store (federated), so never given a 304
+_HOP_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "cache-control", "vary"}
 
 
 @dataclass
@@ -150,29 +153,36 @@ class VersionClock:
             return version
         return self.store.version()
 
+    @property
+    def names_builds(self) -> bool:
+        """Whether a version names one build (so answers may be validated and kept by it)."""
+        return isinstance(self.store, EmbeddedStore)
+
     def built_at(self, version: str) -> float:
-        """When ``version`` was built (seconds since the epoch): the build id's time, the start
-        of a remote store's window, else when this process first saw it."""
+        """When ``version`` was built (seconds since the epoch): the build id's time, else when
+        this process first saw it."""
         match = _BUILD_TIME.search(version.rsplit("/", 1)[-1])
         if match:
             return float(calendar.timegm(time.strptime(match.group(1), "%Y%m%dT%H%M%S")))  # build ids are UTC
-        refresh = getattr(self.store, "refresh", None)
-        window = version.rsplit("@", 1)[-1]
-        if refresh and window.isdigit():
-            return int(window) * float(refresh)
         with self._lock:
             return self._first_seen.setdefault(version, time.time())
 
 
-# --- the hooks ------------------------------------------------------------------------------
+# --- the middleware -------------------------------------------------------------------------
 
 
-def init_app(app: Flask) -> None:
-    """Validators, the response cache and gzip for ``app`` (``create_app`` calls this)."""
+def init_app(app: Flask, always: Mapping[str, str]) -> None:
+    """Validators, the response cache and gzip for ``app`` (``create_app`` calls this last):
+    a WSGI middleware around the whole app, so a 304 or a kept answer costs no Flask request.
+    ``always``: the headers the app puts on every answer, which a 304 made here repeats."""
     size = app.config.get("CITYKG_RESPONSE_CACHE", DEFAULT_CACHE_BYTES)
-    app.extensions[RESPONSE_CACHE] = (VersionClock(backend(app.config["CITYKG_STORE"])),
-                                      ResponseCache(int(size or 0)))
-    app.after_request(_finish)
+    clock, cache = VersionClock(backend(app.config["CITYKG_STORE"])), ResponseCache(int(size or 0))
+    app.extensions[RESPONSE_CACHE] = (clock, cache)
+    if clock.names_builds:
+        app.wsgi_app = CachingMiddleware(app.wsgi_app, clock, cache,  # type: ignore[method-assign]
+                                         lambda: str(app.config.get("CITYKG_PUBLIC_URL")),
+                                         int(app.config.get("CITYKG_MAX_BODY") or 0), list(always.items()))
+    app.after_request(_no_store_when_federated)
 
 
 def store_version() -> str:
@@ -185,88 +195,139 @@ def mark_uncacheable() -> None:
     g.citykg_uncacheable = True
 
 
-def answer_from_cache() -> Response | None:
-    """``before_request``: a 304 for a current validator, else a kept answer, else None (the
-    view runs, and ``_finish`` keeps what it answers)."""
-    key = _request_key()
-    if key is None:
-        return None
-    clock, cache = current_app.extensions[RESPONSE_CACHE]
-    version = clock.current()
-    g.citykg_cache = (version, key)
-    tag = _etag(version, key)
-    if request.method in ("GET", "HEAD") and _not_modified(tag, clock.built_at(version)):
-        response = Response(status=304)
-        _validators(response, tag, clock.built_at(version))
-        return response
-    entry = cache.get(version, key) if cache.max_bytes else None
-    if entry is None:
-        return None
-    g.citykg_cached = True
-    response = Response(entry.body, status=entry.status, headers=entry.headers)
+def _no_store_when_federated(response: Response) -> Response:
+    if g.get("citykg_uncacheable"):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _finish(response: Response) -> Response:
-    """``after_request``: validators, the response cache, gzip (see the module docstring)."""
-    state = g.pop("citykg_cache", None)
-    if state is None or response.status_code == 304:
-        return response
-    version, key = state
-    clock, cache = current_app.extensions[RESPONSE_CACHE]
-    if (response.status_code != 200 or g.get("citykg_uncacheable") or response.is_streamed
-            or response.direct_passthrough or "no-store" in (response.headers.get("Cache-Control") or "")):
-        return response
-    if g.get("citykg_cached"):
-        entry = cache.get(version, key)
-    else:
-        body = response.get_data()
-        entry = Entry(200, [(k, v) for k, v in response.headers.items() if k.lower() not in _HOP_HEADERS], body)
-        if cache.max_bytes and clock.current() == version:  # not a newer version's answer under this key
-            cache.put(version, key, entry)
-    if entry is None:
-        return response
-    tag = _etag(version, key)
-    if _gzip_wanted(response, entry):
-        if entry.gzipped is None:
-            entry.gzipped = gzip.compress(entry.body, compresslevel=GZIP_LEVEL, mtime=0)
-            cache.grew(version, entry, len(entry.gzipped))
-        response.set_data(entry.gzipped)
-        response.headers["Content-Encoding"] = "gzip"
-        tag = tag[:-1] + '-gzip"'
-    _validators(response, tag, clock.built_at(version))
-    return response
+StartResponse = Callable[..., Any]
 
 
-# --- the parts ----------------------------------------------------------------------------
+class CachingMiddleware:
+    """WSGI: conditional requests and kept answers before the app, validators and gzip after it."""
+
+    def __init__(self, app: Callable[[dict, StartResponse], Iterable[bytes]], clock: VersionClock,
+                 cache: ResponseCache, public_url: Callable[[], str], max_body: int,
+                 always: list[tuple[str, str]]) -> None:
+        self.app, self.clock, self.cache, self.public_url, self.max_body = app, clock, cache, public_url, max_body
+        self.always = always  # a 304 repeats what a 200 would say about access (CORS, nosniff)
+        self._unkept: OrderedDict[tuple[str, str], None] = OrderedDict()  # (version, key) answered no-store
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        key = self._key(environ)
+        if key is None:
+            return self.app(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET")
+        version = self.clock.current()
+        if self._was_unkept(version, key):  # a federated query: never a 304, never kept
+            return self.app(environ, start_response)
+        built = self.clock.built_at(version)
+        tag = _etag(version, key)
+        if method in ("GET", "HEAD") and _not_modified(environ, tag, built):
+            start_response("304 Not Modified", [*self.always, *_validators(tag, built)])
+            return []
+        entry = self.cache.get(version, key) if self.cache.max_bytes else None
+        if entry is None:
+            entry = self._compute(environ, version, key)
+            if isinstance(entry, _Passed):
+                start_response(entry.status, entry.headers)
+                return [] if method == "HEAD" else entry.body
+        body, headers = entry.body, list(entry.headers)
+        if _gzip_wanted(environ, entry):
+            if entry.gzipped is None:
+                entry.gzipped = gzip.compress(entry.body, compresslevel=GZIP_LEVEL, mtime=0)
+                self.cache.grew(version, entry, len(entry.gzipped))
+            body, tag = entry.gzipped, tag[:-1] + '-gzip"'
+            headers.append(("Content-Encoding", "gzip"))
+        headers += [("Content-Length", str(len(body))), *_validators(tag, built, vary=False)]
+        start_response(_STATUS[entry.status], headers)
+        return [] if method == "HEAD" else [body]
+
+    def _key(self, environ: dict) -> str | None:
+        """A digest of what the answer depends on (None: not cached). A POSTed body is read here
+        and handed on to the app unchanged."""
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
+        if method not in ("GET", "HEAD", "POST") or path.startswith(_UNCACHED_PATHS):
+            return None
+        parts = ["GET" if method == "HEAD" else method, path, environ.get("QUERY_STRING", ""),
+                 environ.get("HTTP_ACCEPT", ""), self.public_url()]  # VoID and the service description name it
+        if method == "POST":
+            if path != "/sparql":
+                return None
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                return None
+            if length <= 0 or (self.max_body and length > self.max_body) or environ.get("HTTP_TRANSFER_ENCODING"):
+                return None  # the app answers these (411, 413...) itself
+            data = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(data)
+            parts += [environ.get("CONTENT_TYPE", ""), data.decode("latin-1")]
+        return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+    def _compute(self, environ: dict, version: str, key: str) -> Entry | _Passed:
+        """Run the app; a 200 that may be kept becomes an entry (kept if the version held),
+        anything else passes through as the app made it."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: captured.setdefault("written", []).append(data)
+
+        # HEAD is run as the GET it stands for: its answer is kept and validated as that GET's
+        result = self.app({**environ, "REQUEST_METHOD": "GET"} if environ.get("REQUEST_METHOD") == "HEAD" else environ,
+                          capture)
+        try:
+            body = b"".join([*captured.get("written", []), *result])
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, headers = captured["status"], captured["headers"]
+        code = int(status.split(" ", 1)[0])
+        no_store = any(name.lower() == "cache-control" and "no-store" in value.lower() for name, value in headers)
+        if no_store:
+            self._remember_unkept(version, key)
+        cacheable = code == 200 and not no_store
+        if not cacheable:
+            return _Passed(status, headers, [body])
+        vary = dict.fromkeys([*(v.strip() for name, value in headers if name.lower() == "vary" for v in value.split(",")), *VARY])
+        kept = [(name, value) for name, value in headers if name.lower() not in _HOP_HEADERS]
+        entry = Entry(200, [*kept, ("Vary", ", ".join(v for v in vary if v))], body)
+        if self.cache.max_bytes and self.clock.current() == version:  # never a newer version's answer under this key
+            self.cache.put(version, key, entry)
+        return entry
+
+    def _was_unkept(self, version: str, key: str) -> bool:
+        with self._lock:
+            return (version, key) in self._unkept
+
+    def _remember_unkept(self, version: str, key: str) -> None:
+        with self._lock:
+            self._unkept[(version, key)] = None
+            while len(self._unkept) > _UNKEPT_REMEMBERED:
+                self._unkept.popitem(last=False)
 
 
-def _request_key() -> str | None:
-    """A digest of what the answer depends on, or None when this request is not cached."""
-    if request.method not in ("GET", "HEAD", "POST") or request.path.startswith(_UNCACHED_PATHS):
-        return None
-    if request.method == "POST" and request.path != "/sparql":
-        return None
-    parts = [request.method if request.method != "HEAD" else "GET", request.path,
-             request.query_string.decode("latin-1"), request.headers.get("Accept", ""),
-             str(current_app.config.get("CITYKG_PUBLIC_URL"))]  # VoID and the service description name it
-    if request.method == "POST":  # a form is read once (earlier hooks may have): its fields, in order
-        if request.mimetype == "application/x-www-form-urlencoded":
-            body = "&".join(f"{k}={v}" for k, v in request.form.items(multi=True))
-        else:
-            body = request.get_data(cache=True).decode("utf-8", "surrogateescape")
-        parts += [request.headers.get("Content-Type", ""), body]
-    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+@dataclass
+class _Passed:
+    status: str
+    headers: list[tuple[str, str]]
+    body: list[bytes]
+
+
+_STATUS = {200: "200 OK"}
 
 
 def _etag(version: str, key: str) -> str:
     return f'"{hashlib.sha256(version.encode()).hexdigest()[:12]}-{key[:20]}"'
 
 
-def _not_modified(tag: str, built: float) -> bool:
+def _not_modified(environ: dict, tag: str, built: float) -> bool:
     """RFC 9110 §13.2.2: If-None-Match first (weak comparison; our gzip tag names the same
     answer), then If-Modified-Since."""
-    asked = request.headers.get("If-None-Match")
+    asked = environ.get("HTTP_IF_NONE_MATCH")
     if asked is not None:
         if asked.strip() == "*":
             return True
@@ -276,7 +337,7 @@ def _not_modified(tag: str, built: float) -> bool:
             if candidate.removesuffix("-gzip") == wanted:
                 return True
         return False
-    since = request.headers.get("If-Modified-Since")
+    since = environ.get("HTTP_IF_MODIFIED_SINCE")
     if since:
         try:
             return int(built) <= parsedate_to_datetime(since).timestamp()
@@ -285,20 +346,38 @@ def _not_modified(tag: str, built: float) -> bool:
     return False
 
 
-def _validators(response: Response, tag: str, built: float) -> None:
-    response.headers["ETag"] = tag
-    response.headers["Last-Modified"] = formatdate(min(built, time.time()), usegmt=True)
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    for header in VARY:
-        response.vary.add(header)
+def _validators(tag: str, built: float, vary: bool = True) -> list[tuple[str, str]]:
+    """ETag, Last-Modified, Cache-Control (and Vary, which a kept answer carries already)."""
+    headers = [("ETag", tag), ("Last-Modified", formatdate(min(built, time.time()), usegmt=True)),
+               ("Cache-Control", CACHE_CONTROL)]
+    return headers + ([("Vary", ", ".join(VARY))] if vary else [])
 
 
-def _gzip_wanted(response: Response, entry: Entry) -> bool:
-    if len(entry.body) < GZIP_MIN_BYTES or "Content-Encoding" in response.headers:
+def _gzip_wanted(environ: dict, entry: Entry) -> bool:
+    if len(entry.body) < GZIP_MIN_BYTES:
         return False
-    if not _COMPRESSIBLE.match(response.mimetype or ""):
+    content_type = next((value for name, value in entry.headers if name.lower() == "content-type"), "")
+    if not _COMPRESSIBLE.match(content_type.split(";", 1)[0].strip()):
         return False
-    return request.accept_encodings["gzip"] > 0
+    return _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Whether Accept-Encoding allows gzip (``gzip`` or ``*`` with a q-value above 0)."""
+    allowed: dict[str, float] = {}
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if name:
+            allowed[name.strip().lower()] = quality
+    return allowed.get("gzip", allowed.get("*", 0.0)) > 0
 
 
 def cache_stats(app: Flask) -> Mapping[str, Any]:

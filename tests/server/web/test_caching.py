@@ -191,6 +191,9 @@ def test_federated_answers_are_not_kept(seed_store: Path) -> None:
         assert "ETag" not in first.headers
         counting = Counting(application)
         assert http.get("/sparql", query_string={"query": query}).status_code == 200 and counting.runs == 1
+        later = http.get("/sparql", query_string={"query": query},
+                         headers={"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"})
+        assert later.status_code == 200 and counting.runs == 2  # never a 304: the endpoint may have changed
     finally:
         close_app(application)
         server.shutdown()
@@ -208,3 +211,39 @@ def test_the_response_cache_is_bounded_by_bytes_and_by_version() -> None:
     assert len(cache) == 1 and cache.get("v1", "k4") is None
     cache.put("v2", "big", Entry(200, [], b"z" * 300))  # larger than the whole cache: not kept
     assert cache.get("v2", "big") is None
+
+
+def test_a_kept_answer_keeps_every_header_the_app_gave(app: Flask) -> None:
+    """Served from memory, a page still carries its CSP, CORS and nosniff headers; HEAD gets the
+    headers without the body."""
+    http = app.test_client()
+    first = http.get("/city/medellin", headers={"Accept": "text/html"})
+    counting = Counting(app)
+    try:
+        again = http.get("/city/medellin", headers={"Accept": "text/html"})
+        head = http.head("/city/medellin", headers={"Accept": "text/html"})
+        assert counting.runs == 0 and again.data == first.data and head.data == b""
+        for answer in (first, again, head):
+            assert answer.status_code == 200
+            assert answer.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+            assert answer.headers["Access-Control-Allow-Origin"] == "*"
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert again.headers["ETag"] == first.headers["ETag"] == head.headers["ETag"]
+        assert head.headers["Content-Length"] == str(len(first.data))
+    finally:
+        app.extensions[EXECUTOR].run = counting._run
+
+
+def test_a_first_head_is_validated_and_kept_as_its_get(app: Flask) -> None:
+    http = app.test_client()
+    head = http.head("/city/lima", headers={"Accept": "text/turtle"})
+    assert head.status_code == 200 and head.data == b"" and head.headers["ETag"]
+    counting = Counting(app)
+    try:
+        get = http.get("/city/lima", headers={"Accept": "text/turtle"})
+        assert counting.runs == 0 and get.headers["ETag"] == head.headers["ETag"]
+        assert head.headers["Content-Length"] == str(len(get.data)) and b"Lima" in get.data
+        missing = http.head("/city/no-such-city", headers={"Accept": "text/turtle"})
+        assert missing.status_code == 404 and missing.data == b"" and "ETag" not in missing.headers
+    finally:
+        app.extensions[EXECUTOR].run = counting._run
