@@ -15,7 +15,8 @@ is a query whose work is bounded before it starts, so it can run in the server p
 2. **Its size, measured first**: ``SELECT * WHERE { S ?p ?o } LIMIT 1 OFFSET max_quads`` on the
    same handle, with the same prologue, so ``S`` is the IRI the engine will use. The engine
    stops after ``max_quads`` statements; only when the subject has at most that many (union of
-   all graphs) is the lookup run here, and its scan then reads at most as many.
+   all graphs) is the lookup run here, and its scan then reads at most as many. A store
+   version never changes, so the measure is kept per version (by the probe's text).
 
 So a lookup here reads at most ``2 × max_quads`` index entries, whatever its text; it makes no
 network call (it has no SERVICE); its answer is capped by the row and byte limits as in a
@@ -38,6 +39,7 @@ from server.store.interface import GraphReader, StoreBackend
 from server.store.prefixes import store_prefixes
 
 DEFAULT_MAX_QUADS = 2000  # statements a subject may have for a lookup to run in-process
+_SIZES_REMEMBERED = 65536  # subjects whose size was measured, per store version
 _TERM_KINDS = ("iri", "pname")
 _OBJECT_KINDS = ("iri", "pname", "var", "string", "number")
 
@@ -152,7 +154,7 @@ class LocalLookups:
                  max_quads: int = DEFAULT_MAX_QUADS) -> None:
         self.store, self.config, self.version, self.max_quads = store, config, version, max_quads
         self._lock = threading.Lock()
-        self._current: tuple[str, GraphReader, dict[str, str], CheckedQueries] | None = None
+        self._current: tuple[str, GraphReader, dict[str, str], CheckedQueries, dict[str, bool]] | None = None
         self.answered = 0  # lookups answered here
 
     def __call__(self, request: QueryRequest) -> QueryResponse | None:
@@ -161,25 +163,33 @@ class LocalLookups:
         found = lookup(request.query)
         if found is None:
             return None
-        handle, prefixes, checked = self._handle()
-        try:
-            probe = handle.query(found.probe(self.max_quads), base_iri=self.config.base_iri, prefixes=prefixes,
-                                 use_default_graph_as_union=True)
-            if next(iter(probe), None) is not None:
-                return None  # a subject this large: the worker, with its hard timeout
-        except (SyntaxError, OSError, RuntimeError):
-            return None  # the worker reports it as it reports every query
+        handle, prefixes, checked, small = self._handle()
+        probe = found.probe(self.max_quads)
+        fits = small.get(probe)
+        if fits is None:  # measured once per subject (as written) and store version
+            try:
+                rows = handle.query(probe, base_iri=self.config.base_iri, prefixes=prefixes,
+                                    use_default_graph_as_union=True)
+                fits = next(iter(rows), None) is None
+            except (SyntaxError, OSError, RuntimeError):
+                return None  # the worker reports it as it reports every query
+            if len(small) >= _SIZES_REMEMBERED:
+                small.clear()
+            small[probe] = fits
+        if not fits:
+            return None  # a subject this large: the worker, with its hard timeout
         answer = execute(handle, request, service_allowlist=self.config.service_allowlist, prefixes=prefixes,
                          base_iri=self.config.base_iri, max_nesting=self.config.max_nesting,
                          max_response=self.config.max_response, checked=checked)
         self.answered += 1
         return answer
 
-    def _handle(self) -> tuple[GraphReader, dict[str, str], CheckedQueries]:
+    def _handle(self) -> tuple[GraphReader, dict[str, str], CheckedQueries, dict[str, bool]]:
+        """The current version's handle, prefixes, checked queries and measured subjects."""
         version = self.version()
         with self._lock:
             if self._current is None or self._current[0] != version:
                 self._current = None  # let the old handle (and its version's lock) go first
                 handle = self.store.open()
-                self._current = (version, handle, store_prefixes(handle), CheckedQueries())
+                self._current = (version, handle, store_prefixes(handle), CheckedQueries(), {})
             return self._current[1:]

@@ -34,7 +34,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
@@ -130,15 +131,34 @@ class ResponseCache:
 class VersionClock:
     """The store's current version, read cheaply: for the embedded store one ``lstat`` of its
     symlink per request (a build replaces the symlink, so its inode changes), the full
-    resolution only when that changed; a remote store's version is already one per window."""
+    resolution only when that changed; a remote store's version is already one per window.
+
+    Within one request (``pinned``) the version is read once: the tag, the kept answer and the
+    in-process lookups (``server.sparql.lookup``) all name the same build."""
 
     def __init__(self, store: StoreBackend) -> None:
         self.store = store
         self._seen: tuple[Any, str] | None = None
         self._first_seen: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._request = threading.local()
 
     def current(self) -> str:
+        """The version this request reads (pinned), else the store's version now."""
+        pinned = getattr(self._request, "version", None)
+        return pinned if pinned is not None else self.fresh()
+
+    @contextmanager
+    def pinned(self) -> Iterator[str]:
+        """The version now, kept as this thread's ``current()`` until the block ends."""
+        self._request.version = version = self.fresh()
+        try:
+            yield version
+        finally:
+            self._request.version = None
+
+    def fresh(self) -> str:
+        """The store's version now (one ``lstat`` for the embedded store)."""
         if isinstance(self.store, EmbeddedStore):
             try:
                 stat = os.lstat(self.store.path)
@@ -161,11 +181,14 @@ class VersionClock:
     def built_at(self, version: str) -> float:
         """When ``version`` was built (seconds since the epoch): the build id's time, else when
         this process first saw it."""
+        known = self._first_seen.get(version)
+        if known is not None:
+            return known
         match = _BUILD_TIME.search(version.rsplit("/", 1)[-1])
-        if match:
-            return float(calendar.timegm(time.strptime(match.group(1), "%Y%m%dT%H%M%S")))  # build ids are UTC
+        # build ids are UTC; a version without a time: when this process first saw it
+        when = float(calendar.timegm(time.strptime(match.group(1), "%Y%m%dT%H%M%S"))) if match else time.time()
         with self._lock:
-            return self._first_seen.setdefault(version, time.time())
+            return self._first_seen.setdefault(version, when)
 
 
 # --- the middleware -------------------------------------------------------------------------
@@ -219,10 +242,14 @@ class CachingMiddleware:
         key = self._key(environ)
         if key is None:
             return self.app(environ, start_response)
+        with self.clock.pinned() as version:
+            if self._was_unkept(version, key):  # a federated query: never a 304, never kept
+                return self.app(environ, start_response)
+            return self._answer(environ, start_response, version, key)
+
+    def _answer(self, environ: dict, start_response: StartResponse, version: str, key: str) -> Iterable[bytes]:
+        """A 304, a kept answer, or the app's answer (kept when it may be)."""
         method = environ.get("REQUEST_METHOD", "GET")
-        version = self.clock.current()
-        if self._was_unkept(version, key):  # a federated query: never a 304, never kept
-            return self.app(environ, start_response)
         built = self.clock.built_at(version)
         tag = _etag(version, key)
         if method in ("GET", "HEAD") and _not_modified(environ, tag, built):
@@ -295,7 +322,7 @@ class CachingMiddleware:
         vary = dict.fromkeys([*(v.strip() for name, value in headers if name.lower() == "vary" for v in value.split(",")), *VARY])
         kept = [(name, value) for name, value in headers if name.lower() not in _HOP_HEADERS]
         entry = Entry(200, [*kept, ("Vary", ", ".join(v for v in vary if v))], body)
-        if self.cache.max_bytes and self.clock.current() == version:  # never a newer version's answer under this key
+        if self.cache.max_bytes and self.clock.fresh() == version:  # never a newer version's answer under this key
             self.cache.put(version, key, entry)
         return entry
 

@@ -99,3 +99,30 @@ def test_limits_hold_in_process(apps) -> None:
     assert answer.status_code == 422 and "more than 3 rows" in answer.json["error"]
     syntax = app.test_client().get("/sparql", query_string={"query": f"SELECT * {{ <{MEDELLIN}> ?p ?o }} LIMIT 99999999999999999999999"})
     assert syntax.status_code == 400
+
+
+def test_a_subject_measured_small_is_measured_again_after_a_rebuild(tmp_path: Path) -> None:
+    """The size is kept per store version: a subject that grew past the bound goes to a worker."""
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    from server.store.embedded import write_store
+
+    def quads(n: int) -> list[Quad]:
+        return [Quad(NamedNode(MEDELLIN), NamedNode(f"https://example.org/p{i}"), Literal(str(i)),
+                     NamedNode("https://w3id.org/citykg/snapshot/s")) for i in range(n)]
+
+    store = tmp_path / "store"
+    write_store(quads(3), store)
+    app = create_app({"CITYKG_STORE": str(store), "CITYKG_WORKERS": 1, "CITYKG_HEAVY_WORKERS": 0,
+                      "CITYKG_WIKIDATA_ENDPOINT": "none", "CITYKG_RESPONSE_CACHE": 0, "CITYKG_LOOKUP_QUADS": 5})
+    try:
+        http, local = app.test_client(), app.extensions[EXECUTOR].local
+        query = {"query": f"SELECT * {{ <{MEDELLIN}> ?p ?o }}"}
+        assert len(http.get("/sparql", query_string=query).json["results"]["bindings"]) == 3
+        assert len(http.get("/sparql", query_string=query).json["results"]["bindings"]) == 3
+        assert local.answered == 2
+        write_store(quads(8), store)
+        assert len(http.get("/sparql", query_string=query).json["results"]["bindings"]) == 8
+        assert local.answered == 2  # 8 statements: measured again, over the bound, a worker's
+    finally:
+        close_app(app)
