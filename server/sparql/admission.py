@@ -7,10 +7,11 @@
   pool's workers run at a lower CPU priority (``nice``), and it has its own queue bound, so
   however many heavy queries arrive, an interactive worker is never held longer than the budget
   and cheap queries never queue behind heavy ones.
-- **No start without time to finish.** The heavy lane remembers the fastest it answered each
-  heavy query; when waiting for a heavy worker left less of a request's timeout than that, the
-  query is not started: 503 with ``Retry-After`` at once, rather than a worker held until a 504
-  while other heavy queries wait (a timeout shorter than that fastest run is left to say so).
+- **No start without time to finish.** The heavy lane remembers how long it recently took to
+  answer each heavy query (a running mean of its answered runs, so it follows the machine's
+  load); when waiting for a heavy worker left less of a request's timeout than that, the query
+  is not started: 503 with ``Retry-After`` at once, rather than a worker held until a 504 while
+  other heavy queries wait (a timeout shorter than that time is left to say so itself).
 - **Bounded queues.** Each pool lets at most ``max_waiting`` requests wait for a worker; the
   next gets 503 with ``Retry-After`` (``server.sparql.executor``).
 - **Lookups in-process.** A query proven cheap before it runs (one triple pattern about one
@@ -51,7 +52,7 @@ class Lanes:
                  budget: float = DEFAULT_INTERACTIVE_BUDGET) -> None:
         self.interactive, self.heavy_config, self.budget = interactive, heavy_config, budget
         self._heavy: Executor | None = None
-        # heavy query fingerprints, with the fastest the heavy lane answered each (None: not yet)
+        # heavy query fingerprints, with how long the heavy lane recently took for each (None: not yet)
         self._heavy_queries: OrderedDict[str, float | None] = OrderedDict()
         self._lock = threading.Lock()
         self.moved = 0  # queries moved from the interactive to the heavy lane
@@ -112,7 +113,7 @@ class Lanes:
             return key in self._heavy_queries
 
     def took(self, key: str) -> float | None:
-        """The fastest the heavy lane ever answered this query, in seconds (None: never yet)."""
+        """How long the heavy lane recently took to answer this query, in seconds (None: never yet)."""
         with self._lock:
             return self._heavy_queries.get(key)
 
@@ -127,7 +128,7 @@ class Lanes:
         with self._lock:
             if key in self._heavy_queries:
                 known = self._heavy_queries[key]
-                self._heavy_queries[key] = seconds if known is None else min(known, seconds)
+                self._heavy_queries[key] = seconds if known is None else (known + seconds) / 2
 
     @property
     def network_guard(self) -> str | None:

@@ -1,5 +1,5 @@
 """Admission (server.sparql.admission, issue 13): a heavy query is not started when waiting for
-a heavy worker left less of its timeout than the heavy lane ever needed for it: a 503 at once,
+a heavy worker left less of its timeout than the heavy lane recently needed for it: a 503 at once,
 the worker free for others, instead of a worker held until a 504."""
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ def test_the_heavy_lane_is_told_how_long_a_known_heavy_query_needs() -> None:
     assert heavy.calls[1][1] == 5.0  # not started if waiting leaves less than 5 s (next test)
     heavy.seconds = 3.0
     pools.run(HEAVY, timeout=10)
-    assert pools.took(fingerprint(HEAVY)) == 3.0  # the fastest run is kept
+    assert pools.took(fingerprint(HEAVY)) == 4.0  # a running mean: it follows the machine's load
     pools.run(HEAVY, timeout=2)
-    assert heavy.calls[-1][1] == 0.0  # a timeout below the fastest run: run, and the timeout says no
+    assert heavy.calls[-1][1] == 0.0  # a timeout below that: run, and the timeout says no
 
 
 def test_a_worker_is_not_held_for_a_query_that_cannot_finish(seed_store: Path) -> None:
