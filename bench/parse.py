@@ -1,6 +1,6 @@
 """Mapper time per document vs rdflib parsing the same documents' Turtle, and the < 1 ms target.
 
-    .venv/bin/python -m bench.parse [--docs 2000] [--repeat 1]
+    .venv/bin/python -m bench.parse [--docs 2000] [--repeat 1] [--long-lists 400 800 10000]
 
 Over a generated corpus (every rendering, truncated copies included), in one process:
 
@@ -14,6 +14,10 @@ Over a generated corpus (every rendering, truncated copies included), in one pro
 Documents are read from memory (no file I/O timed), after a warm-up of 20 documents (imports,
 vocabulary loading). Prints mean, p50 and p99 per document for each, the ratios, and the mean
 mapper time per rendering. Documents the mapper refuses count in the timings (the time to refuse).
+
+``--long-lists N ...``: instead, the time to read seed 000 with its partnership sentence listing
+N partner names (issue 9: list splitting was about cubic, 400 names 9 s, 800 names 80 s), each
+size read 3 times (best kept), and the number of partners read (N + 1).
 """
 
 from __future__ import annotations
@@ -44,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", type=int, default=2000, help="documents in the generated corpus (default 2000)")
     ap.add_argument("--repeat", type=int, default=1, help="passes over the corpus (default 1)")
+    ap.add_argument("--long-lists", type=int, nargs="+", metavar="N", help="time list sentences of N items instead")
     args = ap.parse_args(argv)
+    if args.long_lists:
+        return long_lists(args.long_lists)
 
     import rdflib
     from pyoxigraph import RdfFormat, parse, serialize
@@ -116,6 +123,29 @@ def main(argv: list[str] | None = None) -> int:
                      "pyoxigraph_turtle_ms": h.summary(oxigraph_ms), "unread": unread,
                      "by_rendering": {r: h.summary(v) for r, v in by_rendering.items()},
                      "table": markdown, "renderings_table": renderings})
+    return 0
+
+
+def long_lists(sizes: list[int]) -> int:
+    """Seed 000 with N partner names in its partnership sentence: seconds to read, partners read."""
+    import re
+
+    from mapper import read_snapshot
+
+    seed = (h.ROOT / "seeds" / "000_25ed298be2eb3bc2.txt").read_text(encoding="utf-8")
+    sentence = re.compile(r"(has developed partnerships to promote its innovation capacity with ).*")
+    rows = []
+    for size in sizes:
+        names = ", ".join(f"Partner Organisation {i}" for i in range(size)) + ", and universities."
+        page = sentence.sub(lambda match: match.group(1) + names, seed)
+        best, partners = float("inf"), 0
+        for _ in range(3):
+            start = time.perf_counter()
+            partners = len(read_snapshot(page, "long-list.txt").partners)
+            best = min(best, time.perf_counter() - start)
+        rows.append([f"{size:,}", f"{best:.3f}", f"{partners:,}"])
+    markdown = h.table(["items in the sentence", "read_snapshot (s, best of 3)", "partners read"], rows)
+    h.save("parse-long-lists", {"sizes": sizes, "table": markdown})
     return 0
 
 

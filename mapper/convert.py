@@ -12,7 +12,11 @@ detected from its content by :mod:`mapper.detect` — conversion only turns mark
   ``# City Innovation Snapshot | City, Country``, ``- ▶ Label: value`` header lines,
   ``- ✓ answer`` list lines, and paragraphs re-joined where the PDF wrapped them.
 
-Both raise :class:`ConversionError` for input that is not HTML / not a readable PDF.
+- :func:`decode_text` gives the text of a plain-text or Markdown file in whatever encoding it
+  was saved (a BOM, UTF-8, UTF-16, or a legacy code page detected by charset-normalizer).
+
+All raise :class:`ConversionError` for input that is not HTML / not a readable PDF / not text,
+with the reason in words ("encrypted PDF", "the PDF has 5,000 pages", "nested too deeply").
 """
 
 from __future__ import annotations
@@ -21,11 +25,55 @@ import io
 import re
 import unicodedata
 
-__all__ = ["ConversionError", "html_to_text", "pdf_to_text", "is_pdf", "looks_like_html"]
+__all__ = ["ConversionError", "decode_text", "html_to_text", "pdf_to_text", "is_pdf", "looks_like_html"]
 
 
 class ConversionError(ValueError):
     """The bytes are not a document of the expected kind (corrupt PDF, binary data...)."""
+
+
+# --- plain text -------------------------------------------------------------------------------
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """(text, encoding) of a text file: its BOM's encoding, else UTF-8, else the encoding
+    charset-normalizer finds (UTF-16 without a BOM, cp1252, ...). Where legacy code pages tie,
+    cp1252 wins (the web's default for pages that do not say), and so it does where it reads the
+    bytes as the detected code page does. Binary data is refused."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding.removesuffix("-sig")
+            except UnicodeDecodeError as exc:
+                raise ConversionError(f"not {encoding} text, although it starts with its byte order mark "
+                                      f"(byte {exc.start}: {exc.reason})") from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        raise ConversionError(f"not text: byte 0x{data[first_bad]:02x} at offset {first_bad} is not UTF-8, and no "
+                              "other encoding reads it (binary data?)")
+    text = str(best)
+    if best.encoding != "cp1252" and (_as_cp1252(data) == text or any(
+            match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence
+            for match in matches)):
+        return _as_cp1252(data), "cp1252"
+    return text, best.encoding
+
+
+def _as_cp1252(data: bytes) -> str | None:
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
 
 
 # --- HTML -------------------------------------------------------------------------------------
@@ -46,6 +94,7 @@ _BLOCK = {
 _WHITESPACE = re.compile(r"[ \t\r\n\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _BULLET = "  • "
+MAX_HTML_DEPTH = 200  # elements inside each other; a survey page nests a few dozen
 
 
 class _Writer:
@@ -103,13 +152,17 @@ def html_to_text(html: str | bytes) -> str:
 
     if isinstance(html, bytes) and _binary(html):
         raise ConversionError("not an HTML page: the bytes are binary data")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(html, "html.parser")
-    raw = html if isinstance(html, str) else html.decode("latin-1")
-    root = soup.body or soup
-    writer = _Writer()
-    _walk(root, writer, None)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            soup = BeautifulSoup(html, "html.parser")
+        raw = html if isinstance(html, str) else html.decode("latin-1")
+        root = soup.body or soup
+        writer = _Writer()
+        _walk(root, writer, None)
+    except RecursionError:  # in the parser itself, before the walk counts
+        raise ConversionError(f"the HTML is nested too deeply to read (over {MAX_HTML_DEPTH} elements inside each other; "
+                              "a survey page nests a few dozen)") from None
     text = unicodedata.normalize("NFC", writer.result())
     whole = bool(re.search(r"</(?:html|body)\s*>", raw[-4096:], re.IGNORECASE))
     return text + "\n" if text and whole else text
@@ -149,7 +202,10 @@ def _is_site_header(tag) -> bool:
     return not text or len(link_text) >= 0.8 * len(text)
 
 
-def _walk(node, out: _Writer, list_kind: str | None) -> None:
+def _walk(node, out: _Writer, list_kind: str | None, depth: int = 0) -> None:
+    if depth > MAX_HTML_DEPTH:
+        raise ConversionError(f"the HTML is nested too deeply to read (over {MAX_HTML_DEPTH} elements inside each other; "
+                              "a survey page nests a few dozen)")
     from bs4 import NavigableString, Tag
     from bs4.element import PreformattedString
 
@@ -165,26 +221,26 @@ def _walk(node, out: _Writer, list_kind: str | None) -> None:
             out.newline()
         elif name in ("ul", "ol", "menu"):
             out.block()
-            _walk_list(child, out, name)
+            _walk_list(child, out, name, depth + 1)
             out.block()
         elif name == "li":  # a stray item outside a list
             out.block()
             out.prefix(_BULLET)
-            _walk(child, out, None)
+            _walk(child, out, None, depth + 1)
             out.block()
         elif name in ("td", "th"):
             out.newline()
-            _walk(child, out, None)
+            _walk(child, out, None, depth + 1)
             out.newline()
         elif name in _BLOCK:
             out.block()
-            _walk(child, out, None)
+            _walk(child, out, None, depth + 1)
             out.block()
         else:
-            _walk(child, out, list_kind)
+            _walk(child, out, list_kind, depth + 1)
 
 
-def _walk_list(listing, out: _Writer, kind: str) -> None:
+def _walk_list(listing, out: _Writer, kind: str, depth: int) -> None:
     from bs4 import Tag
 
     number = _start(listing)
@@ -193,7 +249,7 @@ def _walk_list(listing, out: _Writer, kind: str) -> None:
             continue
         if item.name != "li":
             if not _dropped(item):
-                _walk(item, out, kind)
+                _walk(item, out, kind, depth + 1)
             continue
         if _dropped(item):
             continue
@@ -204,7 +260,7 @@ def _walk_list(listing, out: _Writer, kind: str) -> None:
             out.text(f"{number}. {own}")
             out.block()
             rest = _Writer()
-            _walk(item, rest, None)
+            _walk(item, rest, None, depth + 1)
             lines = rest.result().splitlines()
             if lines and lines[0].strip() == str(own):
                 lines = lines[1:]
@@ -218,7 +274,7 @@ def _walk_list(listing, out: _Writer, kind: str) -> None:
         else:
             out.block()
             out.prefix(_BULLET)
-            _walk(item, out, None)
+            _walk(item, out, None, depth + 1)
         out.block()
         number += 1
 
@@ -277,32 +333,51 @@ def is_pdf(data: bytes) -> bool:
     return data[:1024].lstrip().startswith(b"%PDF-")
 
 
-def pdf_to_text(data: bytes) -> str:
-    """The text of a PDF snapshot in the PDF-edition rendering the parsers read."""
+def pdf_to_text(data: bytes, max_pages: int | None = None) -> str:
+    """The text of a PDF snapshot in the PDF-edition rendering the parsers read.
+
+    ``max_pages``: a PDF with more pages is refused before any text is extracted (a snapshot
+    has a handful). An encrypted PDF that opens without a password is read; one that needs a
+    password is refused as an "encrypted PDF".
+    """
     if not is_pdf(data):
         raise ConversionError("not a PDF file (no %PDF- header)")
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    from pypdf.errors import FileNotDecryptedError, PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            try:
-                reader.decrypt("")
-            except Exception as exc:  # noqa: BLE001 - pypdf raises several kinds here
-                raise ConversionError(f"the PDF is encrypted: {exc}") from exc
+            _decrypt(reader)
+        count = len(reader.pages)
+        if max_pages is not None and count > max_pages:
+            raise ConversionError(f"the PDF has {count:,} pages, over the budget of {max_pages:,} pages per document")
         pages = [page.extract_text() or "" for page in reader.pages]
     except ConversionError:
         raise
+    except FileNotDecryptedError as exc:
+        raise ConversionError(f"encrypted PDF: it cannot be read without its password ({exc})") from None
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError) as exc:
         raise ConversionError(f"cannot read the PDF: {type(exc).__name__}: {exc}") from exc
     text = "\n".join(pages)
     if not text.strip():
         raise ConversionError("the PDF holds no extractable text (a scanned image?)")
     return pdf_text_to_markdown(text)
+
+
+def _decrypt(reader) -> None:
+    """Open an encrypted PDF with the empty password (many are encrypted only against editing)."""
+    from pypdf import PasswordType
+
+    try:
+        opened = reader.decrypt("")
+    except Exception as exc:  # noqa: BLE001 - pypdf raises several kinds here (and needs a crypto library for AES)
+        raise ConversionError(f"encrypted PDF: it cannot be decrypted ({type(exc).__name__}: {exc})") from None
+    if opened == PasswordType.NOT_DECRYPTED:
+        raise ConversionError("encrypted PDF: it cannot be read without its password")
 
 
 def pdf_text_to_markdown(text: str) -> str:

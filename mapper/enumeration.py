@@ -3,12 +3,14 @@
 Labels themselves contain "and" ("Social inclusion and equity", "financing and
 partnerships"), so splitting on every separator would cut answers in two. Instead the text
 is cut at every possible separator and the longest run of pieces that a concept of the
-scheme prints is taken first; a piece no concept covers is kept as printed (free text).
+scheme prints is taken first; a piece no concept covers is kept as printed (free text). Runs
+are never longer than the scheme's longest label, so the time is linear in the list's length.
 """
 
 from __future__ import annotations
 
 import re
+from weakref import WeakKeyDictionary
 
 from mapper.vocab import Vocabulary
 
@@ -61,13 +63,33 @@ def _pieces(text: str, separator: re.Pattern[str]) -> list[tuple[int, int]]:
 def _longest_match(
     text: str, spans: list[tuple[int, int]], start: int, scheme: str, vocab: Vocabulary, verb: str
 ) -> tuple[int, str]:
-    for end in range(len(spans) - 1, start - 1, -1):
+    """The longest run of pieces from ``start`` that a concept prints (else the one piece).
+
+    A run is never longer than the scheme's longest label in pieces, so a list of N answers
+    costs O(N) lookups, not O(N²) (a page listing 900 partners is read in milliseconds).
+    """
+    last = min(len(spans), start + _max_pieces(scheme, vocab)) - 1
+    for end in range(last, start - 1, -1):
         candidate = _clean(text[spans[start][0] : spans[end][1]])
         if vocab.lookup(scheme, candidate):
             return end, candidate
         if verb and vocab.lookup(scheme, verb + candidate):
             return end, verb + candidate
     return start, _clean(text[spans[start][0] : spans[start][1]])
+
+
+def _max_pieces(scheme: str, vocab: Vocabulary) -> int:
+    """How many pieces the longest label of ``scheme`` is cut into (its "and"s count: a label
+    printed with "&" is looked up under "and")."""
+    known = _MAX_PIECES.setdefault(vocab, {})
+    if scheme not in known:
+        keys = vocab.by_label.get(scheme, {})
+        known[scheme] = 1 + max((max(len(_SEPARATOR.findall(key)), len(_SEMICOLON.findall(key))) for key in keys),
+                                default=0)
+    return known[scheme]
+
+
+_MAX_PIECES: WeakKeyDictionary[Vocabulary, dict[str, int]] = WeakKeyDictionary()
 
 
 def _clean(piece: str) -> str:

@@ -117,7 +117,7 @@ def read_labels(lines: list[Line], vocab: Vocabulary) -> Header:
     """Header values that follow their labels; ``lines`` are the document's lines."""
     header = Header()
     for index, line in enumerate(lines):
-        match = p.LABEL.match(line.text)
+        match = p.label(line.text)
         if not match or line.cut:
             continue
         label = match.group("label").lower()
@@ -138,7 +138,7 @@ def _values_after(lines: list[Line], index: int, label: str, vocab: Vocabulary) 
     """The value lines of a label printed on its own line."""
     values: list[Line] = []
     for line in lines[index + 1 :]:
-        if p.LABEL.match(line.text) or line.bullet or line.md_level or line.cut:
+        if p.label(line.text) or line.bullet or line.md_level or line.cut:
             break
         if label == "innovation website":
             return [line] if _URL.search(line.text) else []
@@ -330,7 +330,7 @@ def _mayor_line(header: Header, population_no: int | None, people: dict[int, Lin
             return None
         anchor = position[min(label_lines)]
     above = anchor - 1
-    while above >= 0 and p.LABEL.match(lines[above].text) and lines[above].text.lower().startswith("population"):
+    while above >= 0 and p.label(lines[above].text) and lines[above].text.lower().startswith("population"):
         above -= 1
     if above < 0:
         return None

@@ -12,9 +12,8 @@ description stands under it, as under the city's own activities.
 from __future__ import annotations
 
 from mapper import patterns as p
-from mapper.items import add_item, item_like, make_item
+from mapper.items import Answers, answers_of, item_like, make_item
 from mapper.lines import Line
-from mapper.model import Item
 from mapper.state import LIST_SCHEMES
 from mapper.vocab import Vocabulary
 
@@ -23,7 +22,7 @@ from mapper.vocab import Vocabulary
 def place_bare_lines(
     bare: list[Line],
     lines: list[Line],
-    lists: dict[str, list[Item]],
+    lists: dict[str, Answers],
     vocab: Vocabulary,
     warnings: list[str],
     lists_end: int | None = None,
@@ -50,7 +49,7 @@ def place_bare_lines(
                 if sections[run.index(line)] == [] and len(line.text.split()) <= 8:
                     warnings.append(f"line {line.no}: {line.text!r} stands in no list this page names")
                 continue
-            add_item(lists.setdefault(section, []), make_item(line, LIST_SCHEMES[section], vocab))
+            answers_of(lists, section).add(make_item(line, LIST_SCHEMES[section], vocab))
 
 
 def _described(line: Line, lines: list[Line], position: dict[int, int]) -> bool:

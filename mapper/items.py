@@ -25,10 +25,31 @@ def make_item(line: Line, scheme: str, vocab: Vocabulary) -> Item:
         found = p.NAME_ANNOTATION.search(text)
         if found and found.end() == len(text) and vocab.lookup(scheme, text[: found.start()]):
             text, note = text[: found.start()].strip(), found.group(1)
-    return Item(text=text, line=line.no, note=note)
+    return Item.model_construct(text=text, line=line.no, note=note)  # str, int, str | None: nothing to validate
 
 
-def add_item(items: list[Item], item: Item) -> None:
-    """Append ``item`` unless the list already has it (web pages print some lists twice)."""
-    if all(normalise_label(existing.text) != normalise_label(item.text) for existing in items):
-        items.append(item)
+class Answers(list):
+    """The answers of one list, each once: web pages print some lists twice.
+
+    Keeps the normalised label of every answer it holds, so adding one is a set lookup and a
+    list of N answers is built in O(N), not O(N²).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keys: set[str] = set()
+
+    def add(self, item: Item) -> None:
+        """Append ``item`` unless the list already has it."""
+        key = normalise_label(item.text)
+        if key not in self._keys:
+            self._keys.add(key)
+            self.append(item)
+
+
+def answers_of(lists: dict[str, Answers], section: str) -> Answers:
+    """The list of ``section``, begun empty the first time."""
+    found = lists.get(section)
+    if found is None:
+        found = lists[section] = Answers()
+    return found

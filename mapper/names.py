@@ -8,6 +8,7 @@ time; nothing here reads the page.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -38,6 +39,7 @@ def _capitalised(words: list[str]) -> bool:
     return all(word[0].isupper() or word.lower() in PARTICLES for word in words)
 
 
+@lru_cache(maxsize=1 << 14)
 def person_shaped(text: str, vocab: Vocabulary) -> bool:
     """A person's name: 2 to 7 capitalised words of letters, not an answer label, a country
     or an office ("Office of Innovation").
@@ -61,6 +63,7 @@ def ends_like_sentence(text: str) -> bool:
     return text.endswith(".") and not _ABBREVIATION.match(text.split()[-1])
 
 
+@lru_cache(maxsize=1 << 14)
 def city_shaped(name: str) -> bool:
     """A city's name as a template prints it: 1 to 7 words of letters, no digits, starting
     and ending with a capital ("Reggio nell'Emilia", "Frankfurt am Main", "The Hague").
@@ -78,6 +81,7 @@ def city_shaped(name: str) -> bool:
     return words[0][0].isupper() and any(char.isupper() for char in words[-1])
 
 
+@lru_cache(maxsize=1 << 14)
 def city_key(name: str) -> str:
     """The form under which two printings of one city name compare equal.
 
@@ -88,10 +92,11 @@ def city_key(name: str) -> str:
     return _NOT_ALNUM.sub("", unidecode(text).casefold())
 
 
-def words_key(name: str) -> list[str]:
+@lru_cache(maxsize=1 << 14)
+def words_key(name: str) -> tuple[str, ...]:
     """The words of a name, compared as :func:`city_key` compares names."""
     text = _REGION_SUFFIX.sub("", plain(name).strip())
-    return [word for word in _NOT_ALNUM.split(unidecode(text).casefold()) if word]
+    return tuple(word for word in _NOT_ALNUM.split(unidecode(text).casefold()) if word)
 
 
 def same_place(name_a: str, name_b: str) -> bool:

@@ -11,6 +11,7 @@ title) and, for pages whose headings are gone, placing bare list lines by vocabu
 from __future__ import annotations
 
 import hashlib
+import re
 
 from mapper import patterns as p
 from mapper.detect import detect_rendering, require_snapshot
@@ -19,7 +20,7 @@ from mapper.header import (
     Header, Mention, choose_city, header_zone, mention_groups, place_unlabelled, read_labels, read_title,
 )
 from mapper.headingless import place_bare_lines
-from mapper.items import add_item, item_like, make_item
+from mapper.items import answers_of, item_like, make_item
 from mapper.sentences import read_sentences
 from mapper.state import LIST_SCHEMES, PageState
 from mapper.lines import Line, settle_last_line, to_lines
@@ -36,6 +37,8 @@ from mapper.text import normalise_label, plain
 from mapper.vocab import Vocabulary, default_vocabulary
 
 _LEVELS = {level.value: level for level in SufficiencyLevel}
+_SECTIONS = {section.value: section for section in Section}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Headings after which the page prints sentences, not lists: a bare list line there (or
 # before any heading) belongs to a list whose heading the rendering dropped.
 _LISTLESS = {None, "vision", "funding", "measured"}
@@ -50,6 +53,7 @@ _ABOVE_BODY = {"outcomes", "success-factors"}
 def parse_document(text: str, source: str, vocab: Vocabulary | None = None) -> Snapshot:
     """Parse one snapshot document; raise :class:`UnreadableDocument` if it is not one."""
     vocab = vocab or default_vocabulary()
+    _require_unicode(text, source)
     lines = to_lines(text)
     if not lines:
         raise UnreadableDocument(source, "the document is empty")
@@ -78,6 +82,17 @@ def parse_document(text: str, source: str, vocab: Vocabulary | None = None) -> S
     return _snapshot(text, source, rendering, header, state, stops_mid_line and not state.last_line_whole)
 
 
+def _require_unicode(text: str, source: str) -> None:
+    """A lone surrogate (text decoded with ``surrogateescape``, or cut from UTF-16) is no character."""
+    if text.isascii():
+        return
+    found = _SURROGATE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise UnreadableDocument(source, f"the text holds a lone surrogate (U+{ord(found.group()):04X}), which is "
+                                 "not a character: the file was decoded wrongly", line)
+
+
 # --- the pass --------------------------------------------------------------------------
 
 
@@ -100,7 +115,8 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
     elif state.section == "data-availability" and p.COUNT.match(line.text):
         state.data_counts.append(int(line.text))
     elif state.section in _LEVELS:
-        add_item(state.lists.setdefault(state.section, []), make_item(line, "policy-area", vocab))
+        if _fits(line, "policy-area", vocab):
+            answers_of(state.lists, state.section).add(make_item(line, "policy-area", vocab))
     elif state.section in LIST_SCHEMES and _belongs_elsewhere(line, LIST_SCHEMES[state.section], vocab):
         state.section, state.list_open = None, False  # the next list's heading was dropped
         state.bare.append(line)
@@ -108,14 +124,19 @@ def _read_line(line: Line, state: PageState, vocab: Vocabulary) -> None:
     elif state.section in LIST_SCHEMES:
         if _read_area_note(line, state, vocab):
             return
-        if state.list_open and item_like(line):
-            add_item(state.lists.setdefault(state.section, []), make_item(line, LIST_SCHEMES[state.section], vocab))
+        if state.list_open and item_like(line) and _fits(line, LIST_SCHEMES[state.section], vocab):
+            answers_of(state.lists, state.section).add(make_item(line, LIST_SCHEMES[state.section], vocab))
         else:
             state.bare.append(line)
     else:
         state.bare.append(line)
         if state.section in _LISTLESS:
             state.listless.append(line)
+
+
+def _fits(line: Line, scheme: str, vocab: Vocabulary) -> bool:
+    """A last line whole only as some label is an answer only of a list whose scheme prints it."""
+    return not line.whole_label or vocab.lookup(scheme, line.text) is not None
 
 
 def _read_whole_last_answer(line: Line, state: PageState, vocab: Vocabulary) -> None:
@@ -126,7 +147,7 @@ def _read_whole_last_answer(line: Line, state: PageState, vocab: Vocabulary) -> 
     if scheme is None or not (state.list_open or state.section in _LEVELS):
         return
     if vocab.lookup(scheme, line.text) and not vocab.continues(scheme, line.text):
-        add_item(state.lists.setdefault(state.section, []), make_item(line, scheme, vocab))
+        answers_of(state.lists, state.section).add(make_item(line, scheme, vocab))
         state.last_line_whole = True
 
 
@@ -144,22 +165,19 @@ def _belongs_elsewhere(line: Line, scheme: str, vocab: Vocabulary) -> bool:
 
 
 def _read_heading(line: Line, state: PageState) -> bool:
-    for key, pattern in p.HEADINGS:
-        match = pattern.search(line.text)
-        if not match:
-            continue
+    found = p.heading(line.text)
+    if found is not None:
+        key = found.key
         state.section, state.list_open, state.in_chart, state.skip_next = key, True, False, False
         state.markers.add(f"heading:{key}")
         if key not in _ABOVE_BODY:
             state.body_start = state.body_start or line.no
             state.past_story = state.past_story or key != "spotlight"
             state.team_zone = key in _TEAM_ZONE_HEADINGS
-        groups = match.groupdict()
-        name = (groups.get("city") or "").strip()
-        if name and city_shaped(name):
-            state.mentions.append(Mention(name=name, line=line.no))
-        if groups.get("count"):
-            state.values["stated_role_count"] = Sourced(value=int(groups["count"]), line=line.no)
+        if found.city and city_shaped(found.city):
+            state.mentions.append(Mention(name=found.city, line=line.no))
+        if found.count is not None:
+            state.values["stated_role_count"] = Sourced(value=found.count, line=line.no)
         _mark(state, key)
         return True
     if line.md_level:  # a Markdown heading we have no use for closes the open section
@@ -171,8 +189,8 @@ def _read_heading(line: Line, state: PageState) -> bool:
 def _mark(state: PageState, key: str) -> None:
     if key in _LEVELS:
         state.found.add(Section.DATA_AVAILABILITY)
-    elif key in {s.value for s in Section}:
-        state.found.add(Section(key))
+    elif key in _SECTIONS:
+        state.found.add(_SECTIONS[key])
 
 
 def _is_residue(line: Line, state: PageState) -> bool:
@@ -180,21 +198,22 @@ def _is_residue(line: Line, state: PageState) -> bool:
     if state.skip_next:
         state.skip_next = False
         return True
-    if p.LEGEND_MARKER.match(line.text):
+    kind = p.residue(line.text)
+    if kind == "legend":
         state.skip_next, state.list_open = True, False
         state.markers.add("chart:legend")
         return True
-    if p.CITY_COUNT.match(line.text):
+    if kind == "city-count":
         state.in_chart, state.list_open = True, False
         state.markers.add("chart:city-count")
         return True
-    if p.CAPTION.match(line.text):
+    if kind == "caption":
         state.list_open = False
         state.markers.add("chart:caption")
         return True
     if state.in_chart and state.section == "funded-activities" and not line.text.endswith("."):
         return True
-    return bool(p.DESCRIPTION.match(line.text))
+    return kind == "description"
 
 
 def _read_area_note(line: Line, state: PageState, vocab: Vocabulary) -> bool:
@@ -213,7 +232,7 @@ def _read_area_note(line: Line, state: PageState, vocab: Vocabulary) -> bool:
     area = match.group("area").strip()
     if not _area_shaped(area, vocab):
         return False
-    items = state.lists.setdefault("policy-areas", [])
+    items = answers_of(state.lists, "policy-areas")
     state.list_open = False
     listed = next((item for item in items if _same_area(item.text, area, vocab)), None)
     if listed is None and any(item.line not in state.area_note_lines for item in items):
@@ -222,7 +241,7 @@ def _read_area_note(line: Line, state: PageState, vocab: Vocabulary) -> bool:
         return True
     if listed is None:
         listed = make_item(Line(line.no, area, area), "policy-area", vocab)
-        add_item(items, listed)
+        items.add(listed)
         state.area_note_lines.add(line.no)
     if not line.cut:
         state.area_notes.setdefault(normalise_label(listed.text), match.group("note").strip())

@@ -9,6 +9,7 @@ or counter is read: the same document always gives the same quads.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
@@ -44,8 +45,15 @@ CONCEPT_LISTS: list[tuple[str, str, str]] = [
 ]
 
 
+@lru_cache(maxsize=None)
 def cik(name: str) -> NamedNode:
     return NamedNode(CIK + name)
+
+
+@lru_cache(maxsize=None)
+def _term(iri: str) -> NamedNode:
+    """A term of a fixed vocabulary (RDFS, SKOS, schema.org...), made once per process."""
+    return NamedNode(iri)
 
 
 def rebase(iri: str, base: str) -> str:
@@ -112,9 +120,9 @@ def snapshot_quads(
     city = NamedNode(f"{base}city/{city_id(snapshot)}")
     _provenance(out, snapshot, city, base)
     if derived_from:
-        out.add(out.graph, NamedNode(PROV + "wasDerivedFrom"), NamedNode(derived_from))
+        out.add(out.graph, _term(PROV + "wasDerivedFrom"), NamedNode(derived_from))
     if modified:
-        out.add(out.graph, NamedNode(DCT + "modified"), Literal(modified, datatype=NamedNode(XSD + "dateTime")))
+        out.add(out.graph, _term(DCT + "modified"), Literal(modified, datatype=_term(XSD + "dateTime")))
     _city(out, snapshot, city, base, vocab)
     for field, scheme, prop in CONCEPT_LISTS:
         for item in getattr(snapshot, field):
@@ -127,14 +135,14 @@ def snapshot_quads(
 def _provenance(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str) -> None:
     g = out.graph
     out.add(g, RDF_TYPE, cik("Snapshot"))
-    out.add(g, RDF_TYPE, NamedNode(PROV + "Entity"))
-    out.add(g, NamedNode(DCT + "subject"), city)
-    out.add(g, NamedNode(DCT + "source"), Literal(snapshot.source))
+    out.add(g, RDF_TYPE, _term(PROV + "Entity"))
+    out.add(g, _term(DCT + "subject"), city)
+    out.add(g, _term(DCT + "source"), Literal(snapshot.source))
     if snapshot.source_sha256:
         out.add(g, cik("sourceSha256"), Literal(snapshot.source_sha256))
     out.add(g, cik("rendering"), NamedNode(f"{base}vocab/rendering/{snapshot.rendering.value}"))
     if snapshot.survey_round:
-        out.add(g, cik("surveyRound"), Literal(str(snapshot.survey_round.value), datatype=NamedNode(XSD + "gYear")))
+        out.add(g, cik("surveyRound"), Literal(str(snapshot.survey_round.value), datatype=_term(XSD + "gYear")))
     out.add(g, cik("truncated"), Literal(snapshot.truncated))
     for section in snapshot.sections_found:
         out.add(g, cik("sectionFound"), Literal(section.value))
@@ -146,7 +154,7 @@ def _provenance(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str) -> 
 
 def _city(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str, vocab: Vocabulary) -> None:
     out.add(city, RDF_TYPE, cik("City"))
-    out.add(city, NamedNode(RDFS + "label"), Literal(snapshot.city.value))
+    out.add(city, _term(RDFS + "label"), Literal(snapshot.city.value))
     if snapshot.region:
         out.add(city, cik("region"), Literal(snapshot.region.value))
     if snapshot.country:
@@ -158,7 +166,7 @@ def _city(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str, vocab: Vo
     if snapshot.population:
         out.add(city, cik("population"), Literal(snapshot.population.count))
         if snapshot.population.year:
-            year = Literal(str(snapshot.population.year), datatype=NamedNode(XSD + "gYear"))
+            year = Literal(str(snapshot.population.year), datatype=_term(XSD + "gYear"))
             out.add(city, cik("populationYear"), year)
     for name, value in _city_values(snapshot):
         out.add(city, cik(name), Literal(value))
@@ -188,9 +196,9 @@ def _city_values(snapshot: Snapshot) -> Iterator[tuple[str, object]]:
 
 def _person(out: _Graph, person: Person, city: str, base: str) -> NamedNode:
     node = NamedNode(person_iri(city, person.name, base))
-    out.add(node, RDF_TYPE, NamedNode(SCHEMA + "Person"))
-    out.add(node, NamedNode(SCHEMA + "name"), Literal(person.name))
-    out.add(node, NamedNode(DCT + "replaces"), NamedNode(legacy_person_iri(person.name, base)))
+    out.add(node, RDF_TYPE, _term(SCHEMA + "Person"))
+    out.add(node, _term(SCHEMA + "name"), Literal(person.name))
+    out.add(node, _term(DCT + "replaces"), NamedNode(legacy_person_iri(person.name, base)))
     return node
 
 
@@ -200,7 +208,7 @@ def _country(out: _Graph, name: str, base: str, vocab: Vocabulary) -> NamedNode:
         return NamedNode(rebase(concept.iri, base))
     node = NamedNode(f"{base}country/{slugify(name)}")
     out.add(node, RDF_TYPE, cik("Country"))
-    out.add(node, NamedNode(RDFS + "label"), Literal(name))
+    out.add(node, _term(RDFS + "label"), Literal(name))
     out.add(node, cik("freeText"), Literal(True))
     return node
 
@@ -216,11 +224,11 @@ def concept_iri(scheme: str, item: Item, base: str, vocab: Vocabulary) -> tuple[
 def _concept(out: _Graph, scheme: str, item: Item, base: str, vocab: Vocabulary) -> NamedNode:
     """The concept an answer names; an answer no concept covers becomes a free-text concept."""
     iri, free = concept_iri(scheme, item, base, vocab)
-    node = NamedNode(iri)
+    node = NamedNode(iri) if free else _term(iri)  # the vocabularies' concepts are a fixed set
     if free:
-        out.add(node, RDF_TYPE, NamedNode(SKOS + "Concept"))
-        out.add(node, NamedNode(SKOS + "prefLabel"), Literal(item.text, language="en"))
-        out.add(node, NamedNode(SKOS + "inScheme"), NamedNode(f"{base}vocab/{scheme}"))
+        out.add(node, RDF_TYPE, _term(SKOS + "Concept"))
+        out.add(node, _term(SKOS + "prefLabel"), Literal(item.text, language="en"))
+        out.add(node, _term(SKOS + "inScheme"), NamedNode(f"{base}vocab/{scheme}"))
         out.add(node, cik("freeText"), Literal(True))
     return node
 
@@ -238,7 +246,7 @@ def _policy_notes(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str, v
         out.add(city, cik("policyFocus"), node)
         out.add(node, RDF_TYPE, cik("PolicyFocus"))
         out.add(node, cik("policyArea"), area)
-        out.add(node, NamedNode(RDFS + "comment"), Literal(item.note, language="en"))
+        out.add(node, _term(RDFS + "comment"), Literal(item.note, language="en"))
 
 
 def _data_ratings(out: _Graph, snapshot: Snapshot, city: NamedNode, base: str, vocab: Vocabulary) -> None:

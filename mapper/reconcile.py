@@ -55,6 +55,7 @@ import csv
 import io
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -152,6 +153,7 @@ REGION_ABBREVIATIONS: dict[str, dict[str, str]] = {
 # --- names ----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 15)  # every city is compared with every curated entry's names
 def name_key(text: str, fold: bool = False) -> str:
     """The key under which a place name is compared.
 
@@ -494,10 +496,16 @@ class Reconciler:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
         self.vocab = gazetteer.vocab
+        self._countries: dict[str, Match] = {}  # a build names a few dozen countries thousands of times
 
     # countries
 
     def country(self, name: str) -> Match:
+        if name not in self._countries:
+            self._countries[name] = self._country(name)
+        return self._countries[name]
+
+    def _country(self, name: str) -> Match:
         concept = self.vocab.lookup("country", name)
         if concept is None:
             return Match(UNMATCHED, note=f"country {name!r} is not in the country vocabulary")
@@ -735,9 +743,15 @@ class Links:
             self.best[subject.value] = (subject, match, derived_from)
 
     def add_snapshot(self, snapshot: Snapshot, matches: SnapshotMatches, graph: NamedNode | None, vocab: Vocabulary | None = None) -> None:
-        self.add(city_iri(snapshot, self.base), matches.city, graph)
-        if snapshot.country and matches.country is not None:
-            self.add(country_iri(snapshot.country.value, self.base, vocab), matches.country, graph)
+        country = snapshot.country.value if snapshot.country else None
+        self.add_matches(city_iri(snapshot, self.base), country, matches, graph, vocab)
+
+    def add_matches(self, city: NamedNode, country: str | None, matches: SnapshotMatches, graph: NamedNode | None,
+                    vocab: Vocabulary | None = None) -> None:
+        """The matches of one snapshot, given its city's IRI and its country as printed."""
+        self.add(city, matches.city, graph)
+        if country and matches.country is not None:
+            self.add(country_iri(country, self.base, vocab), matches.country, graph)
 
     def matches(self) -> dict[str, Match]:
         return {iri: match for iri, (_, match, _) in sorted(self.best.items())}

@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mapper import patterns as p
 from mapper.enumeration import split_enumeration
 from mapper.header import Mention
-from mapper.items import add_item
+from mapper.items import answers_of
 from mapper.lines import Line
 from mapper.model import Approach, Item, Section, Sourced, TeamSize
 from mapper.names import city_shaped
 from mapper.state import PageState
-from mapper.text import normalise_label
+from mapper.text import CACHED_LENGTH, normalise_label
 from mapper.vocab import Vocabulary
 
 
@@ -42,6 +43,18 @@ _LIST = r"\s+(?P<list>.+?)"
 _END = r"(?P<end>\.(?:\s|$)|$)"  # a sentence ends at its full stop; on a cut line, anywhere
 
 
+class _AnyOf:
+    """A wording that is one of several phrases, each tried on the line in lower case: an
+    alternation under IGNORECASE scans a long line ten times slower than its phrases one by one."""
+
+    def __init__(self, *phrases: str) -> None:
+        self.phrases = tuple(re.compile(phrase) for phrase in phrases)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        lowered = text.lower()
+        return next((match for phrase in self.phrases if (match := phrase.search(lowered))), None)
+
+
 @dataclass(frozen=True)
 class Sentence:
     """One template sentence: what it is called, its wording, and what it states.
@@ -53,8 +66,8 @@ class Sentence:
     """
 
     name: str
-    key: str  # words every match contains (lower case): lines without them skip the pattern
-    pattern: re.Pattern[str]
+    key: str  # words every match contains (lower case; "a|b": one of them): lines without them skip the pattern
+    pattern: re.Pattern[str] | _AnyOf
     read: str
     fact: str = ""
     section: Section | None = None
@@ -63,6 +76,7 @@ class Sentence:
     tail: str = ""
     value: object = None
     team_zone: bool | None = None  # True: the team paragraph may follow; False: it is past
+
 
 
 SENTENCES: tuple[Sentence, ...] = (
@@ -107,24 +121,29 @@ SENTENCES: tuple[Sentence, ...] = (
              "list", "data-partners", Section.DATA_PARTNERSHIPS, scheme="partner", team_zone=False),
     # The team paragraph: its wording (_TEAM_CUE), or a staff figure where the paragraph stands
     # (after the vision sentences and the roles list, before the terms and activities).
-    Sentence("team", "",
-             _rx(r"innovation work is (?!internal)|\bteam\b|task groups?\b|\bstaff\b|"
-                 r"\d\s+(?:people|persons|employees|members|officials|civil servants|FTEs?)\b"),
+    Sentence("team", "innovation work is|team|task group|staff|people|persons|employees|members|officials|"
+                     "civil servants|fte",
+             _AnyOf(r"innovation work is (?!internal)", r"team(?<!\wteam)\b", r"task groups?\b", r"staff(?<!\wstaff)\b",
+                    r"\d\s+(?:people|persons|employees|members|officials|civil servants|ftes?)\b"),
              "team", "team_size", Section.TEAM),
     Sentence("round-note", "city innovation snapshot (pdf version)",
              _rx(r"^note: the city innovation snapshot \(pdf version\) was produced in (?P<year>\d{4})"),
              "constant", "round_note", value=2018),
 )
-_TEAM_CUE = _rx(r"innovation work is (?!internal)|dedicated (?:innovation )?team|team (?:dedicated|devoted) to innovation|"
-               r"\bi-team\b|task groups?\b|in charge of .*innovation work|innovation (?:lab|unit|office|agency|team)\b|"
-               r"^(?:situated|based|located|housed|placed)\s+(?:in|within|as|at)\b|^as an independent\b")
+_TEAM_CUE = _AnyOf(r"innovation work is (?!internal)", r"dedicated (?:innovation )?team", r"team (?:dedicated|devoted) to innovation",
+                   r"i-team(?<!\wi-team)\b", r"task groups?\b", r"in charge of .*innovation work",
+                   r"innovation (?:lab|unit|office|agency|team)\b", r"^(?:situated|based|located|housed|placed)\s+(?:in|within|as|at)\b",
+                   r"^as an independent\b")
 _TEAM_OWNER = _rx(_OWNER, r"innovation work is\b")
 _ROUND_2020 = _rx(r"\b2020 survey\b")
+# The words of every row ("a|b": one of them), and all of them (each looked for in a line once).
+_ROW_KEYS = tuple((row, frozenset(row.key.split("|"))) for row in SENTENCES)
+_ROW_WORDS = tuple(sorted({key for _, keys in _ROW_KEYS for key in keys} | {"2020 survey"}))
 _PARTNERSHIP_SECTIONS = (Section.PARTNERSHIPS, Section.DATA_PARTNERSHIPS)
 
 # Staff figures of the team sentence: "consists of 14 staff", "more than 40 staff members",
 # "(6 staff)", "staff of 11", "a team of 5", "3-5 staff", "between 3 and 5 people".
-_NUMBER = r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_NUMBER = r"\d[\d,]{0,8}(?![\d,])|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
 _UNITS = ("staff", "people", "persons", "employees", "members", "officials", "civil servants", "FTE")
 _UNIT = r"(?:(?:full[- ]time|permanent|core|dedicated|team)\s+)?(?:staff(?:\s+members)?|people|persons|employees|members|officials|civil servants|FTEs?)\b"
 _MORE = r"(?P<more>more than |over |at least )?"
@@ -136,6 +155,10 @@ STAFF_FIGURES: tuple[re.Pattern[str], ...] = (
     _rx(r"\bstaff of ", _MORE, _QUALIFIER, r"(?P<n>", _NUMBER, r")\b"),
     _rx(r"\bteam of ", _MORE, _QUALIFIER, r"(?P<n>", _NUMBER, r")\b(?!\s*(?:teams|departments|units))"),
 )
+# Words each figure pattern needs (lower case, one of them): the others are not tried.
+_FIGURE_WORDS = (("staff", "people", "persons", "employees", "members", "officials", "civil servants", "fte"),
+                 ("between",), ("staff of",), ("team of",))
+_ANY_NUMBER = re.compile(r"\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve", re.IGNORECASE)
 _WORDS = {word: value for value, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 _SENTENCE_WORDS = 6  # shorter lines are list answers, not the team paragraph
@@ -146,13 +169,9 @@ _CUT_UNIT = re.compile(r"\d\s+(?P<partial>[a-z]+)$", re.IGNORECASE)
 
 def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
     """Every fact the template sentences of ``line`` state; True when the line held one."""
-    hit, lowered = False, line.text.lower()
-    for row in SENTENCES:
-        if row.key not in lowered:
-            continue
-        match = row.pattern.search(line.text)
-        if not match or not _subject_is_a_city(match):
-            continue
+    hit = False
+    matches, round_2020 = sentence_matches(line.text)
+    for row, match in matches:
         if _READERS[row.read](row, match, line, state, vocab):
             _mention(state, match, line)
             state.markers.add(f"sentence:{row.name}")
@@ -165,9 +184,38 @@ def read_sentences(line: Line, state: PageState, vocab: Vocabulary) -> bool:
             if row.team_zone is not None:
                 state.team_zone = row.team_zone
             hit = True
-    if not state.values.get("round_2020") and _ROUND_2020.search(line.text):
+    if round_2020 and not state.values.get("round_2020"):
         state.values["round_2020"] = Sourced(value=2020, line=line.no)
     return hit
+
+
+def sentence_matches(text: str) -> tuple[tuple[tuple[Sentence, re.Match[str]], ...], bool]:
+    """The rows of :data:`SENTENCES` whose wording ``text`` prints (with a city-shaped subject
+    where the row has one), and whether it mentions the 2020 survey.
+
+    Depends on the text alone, so short lines (the boilerplate every page repeats) are looked
+    up once per process; a line that holds none of the rows' words (most list answers) is
+    spared their patterns.
+    """
+    return _matches_cached(text) if len(text) <= CACHED_LENGTH else _matches(text)
+
+
+def _matches(text: str) -> tuple[tuple[tuple[Sentence, re.Match[str]], ...], bool]:
+    lowered = text.lower()
+    words = {word for word in _ROW_WORDS if word in lowered}
+    if not words:
+        return (), False
+    found = []
+    for row, keys in _ROW_KEYS:
+        if not words & keys:
+            continue
+        match = row.pattern.search(text)
+        if match and _subject_is_a_city(match):
+            found.append((row, match))
+    return tuple(found), "2020 survey" in words and bool(_ROUND_2020.search(text))
+
+
+_matches_cached = lru_cache(maxsize=1 << 14)(_matches)
 
 
 def _subject_is_a_city(match: re.Match[str]) -> bool:
@@ -230,9 +278,9 @@ def _list(row: Sentence, match: re.Match[str], line: Line, state: PageState, voc
     if row.fact in ("partners", "data-partners"):
         items = state.partners if row.fact == "partners" else state.data_partners
     else:
-        items = state.lists.setdefault(row.fact, [])
+        items = answers_of(state.lists, row.fact)
     for answer in answers:
-        add_item(items, Item(text=answer, line=line.no))
+        items.add(Item.model_construct(text=answer, line=line.no, note=None))
     return bool(answers) or not open_end
 
 
@@ -248,7 +296,7 @@ def _team(row: Sentence, match: re.Match[str], line: Line, state: PageState, voc
     cue = bool(_TEAM_CUE.search(line.text))
     if not (cue or state.team_zone):
         return False
-    owner = _TEAM_OWNER.search(line.text)
+    owner = "innovation work is" in line.text.lower() and _TEAM_OWNER.search(line.text)
     if owner:
         _mention(state, owner, line)
     structures = _concepts_named_in(normalise_label(line.text), "team-structure", vocab)
@@ -306,8 +354,13 @@ def _team_size(line: Line, state: PageState) -> TeamSize | None:
 
 def _staff_figures(text: str) -> list[_Figure]:
     """Every staff figure of a team paragraph, in text order; upper bounds ("up to 20") are no size."""
+    if not _ANY_NUMBER.search(text):
+        return []
     matches: dict[int, re.Match[str]] = {}  # by the number's position: "a team of 5 staff" is one figure
-    for pattern in STAFF_FIGURES:
+    lowered = text.lower()
+    for pattern, words in zip(STAFF_FIGURES, _FIGURE_WORDS):
+        if not any(word in lowered for word in words):
+            continue
         for match in pattern.finditer(text):
             matches.setdefault(match.start("n"), match)
     figures, previous_end = [], 0
@@ -342,8 +395,13 @@ def _concepts_named_in(key: str, scheme: str, vocab: Vocabulary) -> list[str]:
     """prefLabels of the concepts of ``scheme`` a label of which occurs in ``key``, in text order."""
     first_at: dict[str, int] = {}
     for label, concept in vocab.by_label.get(scheme, {}).items():
-        match = re.search(rf"(?<!\w){re.escape(label)}(?!\w)", key)
+        match = label in key and _whole_words(label).search(key)
         if match:
             name = concept.pref_label
             first_at[name] = min(first_at.get(name, match.start()), match.start())
     return sorted(first_at, key=first_at.__getitem__)
+
+
+@lru_cache(maxsize=4096)
+def _whole_words(label: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(label)}(?!\w)")

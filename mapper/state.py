@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from mapper.header import Mention
 from mapper.lines import Line
+from mapper.items import Answers
 from mapper.model import Item, Section
 
 # List sections in page order, with the vocabulary scheme of their answers.
@@ -34,7 +35,7 @@ class PageState:
     past_story: bool = False  # a heading or sentence after the spotlight story has been read
     team_zone: bool = False  # between the vision sentences and the terms: where the team paragraph stands
     body_start: int | None = None  # first line of the page's body: the header stands above it
-    lists: dict[str, list[Item]] = field(default_factory=dict)
+    lists: dict[str, Answers] = field(default_factory=dict)
     found: set[Section] = field(default_factory=set)
     bare: list[Line] = field(default_factory=list)  # lines no heading, label or pattern claimed
     listless: list[Line] = field(default_factory=list)  # bare lines read where no list heading stood
@@ -47,6 +48,6 @@ class PageState:
     last_line_whole: bool = False  # the cut last line proved a whole answer of its list
     conflicting: set[str] = field(default_factory=set)  # facts two sentences state differently: left out
     structures: list[Item] = field(default_factory=list)
-    partners: list[Item] = field(default_factory=list)
-    data_partners: list[Item] = field(default_factory=list)
+    partners: Answers = field(default_factory=Answers)
+    data_partners: Answers = field(default_factory=Answers)
     warnings: list[str] = field(default_factory=list)

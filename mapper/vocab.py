@@ -32,13 +32,16 @@ class Concept:
     notation: str | None = None  # skos:notation (the ISO 3166-1 alpha-2 code of a country)
 
 
-@dataclass
+@dataclass(eq=False)  # compared (and hashed) by identity: parsers keep derived tables per vocabulary
 class Vocabulary:
     """All concept schemes, indexed by normalised label."""
 
     concepts: dict[str, Concept] = field(default_factory=dict)  # iri -> concept
     by_label: dict[str, dict[str, Concept]] = field(default_factory=dict)  # scheme -> key -> concept
     legend: set[str] = field(default_factory=set)  # keys of chart-legend short forms
+    # Derived from by_label on first use (the parsers ask the same questions of every line):
+    _schemes: dict[str, list[str]] | None = field(default=None, repr=False)  # key -> schemes that print it
+    _prefixes: dict[str | None, set[str]] | None = field(default=None, repr=False)  # scheme (None: any) -> proper prefixes
 
     def is_legend_label(self, text: str) -> bool:
         """True for the text of an entry of the activities chart legend (cik:chartLegendLabel)."""
@@ -46,17 +49,20 @@ class Vocabulary:
 
     def lookup(self, scheme: str, text: str) -> Concept | None:
         """The concept of ``scheme`` whose label ``text`` prints, or None."""
-        return self.by_label.get(scheme, {}).get(normalise_label(text))
+        labels = self.by_label.get(scheme)
+        return labels.get(normalise_label(text)) if labels else None
 
     def schemes_of(self, text: str) -> list[str]:
         """Every scheme that has a concept labelled ``text``."""
-        key = normalise_label(text)
-        return [scheme for scheme, labels in self.by_label.items() if key in labels]
+        if self._schemes is None:
+            self._index()
+        return self._schemes.get(normalise_label(text), [])
 
     def continues(self, scheme: str, text: str) -> bool:
         """True when a longer label of ``scheme`` begins with ``text`` (which a cut may have left)."""
-        key = normalise_label(text)
-        return bool(key) and any(label != key and label.startswith(key) for label in self.by_label.get(scheme, {}))
+        if self._prefixes is None:
+            self._index()
+        return normalise_label(text) in self._prefixes.get(scheme, ())
 
     def is_whole_label(self, text: str) -> bool:
         """True when ``text`` is a label that no longer label of any scheme begins with.
@@ -64,12 +70,21 @@ class Vocabulary:
         Used on the last line of a cut document: "Digital governance" there is a whole
         answer, "Housing" may be the start of "Housing and built environment".
         """
+        if self._prefixes is None:
+            self._index()
         key = normalise_label(text)
-        if not key or not self.schemes_of(text):
-            return False
-        return not any(
-            other != key and other.startswith(key) for labels in self.by_label.values() for other in labels
-        )
+        return bool(key) and key in self._schemes and key not in self._prefixes[None]
+
+    def _index(self) -> None:
+        schemes: dict[str, list[str]] = {}
+        prefixes: dict[str | None, set[str]] = {None: set()}
+        for scheme, labels in self.by_label.items():
+            own = prefixes.setdefault(scheme, set())
+            for key in labels:
+                schemes.setdefault(key, []).append(scheme)
+                own.update(key[:end] for end in range(1, len(key)))
+            prefixes[None] |= own
+        self._schemes, self._prefixes = schemes, prefixes
 
 
 def scheme_name(scheme_iri: str) -> str:

@@ -15,15 +15,49 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from flask import Flask
 from waitress.server import create_server
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def listening_trap(backlog: int = 16) -> Iterator[socket.socket]:
+    """A non-blocking listening socket on 127.0.0.1: any connection a query makes to it is queued
+    here, so a test can count what reached it (see ``connections_to``)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(backlog)
+    sock.setblocking(False)
+    try:
+        yield sock
+    finally:
+        sock.close()
+
+
+def connections_to(trap: socket.socket, wait: float = 0.0, reply: bytes = b"") -> int:
+    """Connections queued on ``trap``, each answered with ``reply`` and closed; waits up to ``wait``
+    seconds for the first one."""
+    count, deadline = 0, time.monotonic() + wait
+    while True:
+        try:
+            conn, _ = trap.accept()
+        except BlockingIOError:
+            if count or time.monotonic() >= deadline:
+                return count
+            time.sleep(0.05)
+            continue
+        if reply:
+            conn.sendall(reply)
+        conn.close()
+        count += 1
 
 
 @contextmanager
@@ -111,3 +145,51 @@ def oxigraph_serve(location: Path | None, *options: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class SparqlProtocolHandler(BaseHTTPRequestHandler):
+    """The query half of the SPARQL 1.1 Protocol (GET ``?query=``, POST form or
+    ``application/sparql-query``) for stand-in endpoints; a subclass says what to answer."""
+
+    protocol_version = "HTTP/1.1"
+    requests: list[dict]  # every request seen (method, headers, query); set by the subclass
+
+    def answer(self, query: str) -> tuple[int, str, bytes, dict[str, str]]:
+        """(status, content type, body, extra headers) for ``query``."""
+        raise NotImplementedError
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._reply(urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("query", [""])[0])
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            body = urllib.parse.parse_qs(body).get("query", [""])[0]
+        self._reply(body)
+
+    def _reply(self, query: str) -> None:
+        self.requests.append({"method": self.command, "headers": dict(self.headers), "query": query})
+        status, content_type, body, headers = self.answer(query)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serve_handler(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 in a daemon thread; yields its ``/sparql`` URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    finally:
+        server.shutdown()
+        server.server_close()

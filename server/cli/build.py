@@ -18,10 +18,12 @@ from server.errors import EXIT_NO, EXIT_OK
 from server.sparql.dataset import EXPORT_FORMATS, export_dataset
 from server.store.backends import backend
 from server.store.build import build_store
+from server.store.reading import MIB, Budget
 from server.store.prefixes import compact_iri, ordered_prefixes, store_prefixes
 from server.store.report import BuildReport, DocumentReport
 
 DEFAULT_INPUT = Path("seeds")
+TABLE_ROWS = 200  # documents a build lists one by one; beyond, only the unread ones
 
 
 # --- build ----------------------------------------------------------------------------------
@@ -35,6 +37,14 @@ def add_build(commands: argparse._SubParsersAction) -> None:
     build.add_argument("--base-iri", default=DEFAULT_BASE, metavar="IRI", help=f"data base IRI (default: {DEFAULT_BASE})")
     build.add_argument("--strict", action="store_true", help="fail, keeping the old store, if any document is unreadable")
     build.add_argument("--report", type=Path, metavar="FILE", help="write the build report as JSON")
+    budget = Budget()
+    build.add_argument("--document-timeout", type=float, default=budget.seconds, metavar="SECONDS",
+                       help=f"per-document time budget; a document over it is reported unread (default: {budget.seconds:g})")
+    build.add_argument("--max-document-mb", type=float, default=budget.max_bytes / MIB, metavar="MB",
+                       help=f"per-document size budget, checked before reading (default: {budget.max_bytes / MIB:g})")
+    build.add_argument("--max-pdf-pages", type=int, default=budget.max_pdf_pages, metavar="N",
+                       help=f"pages a PDF may have (default: {budget.max_pdf_pages})")
+    build.add_argument("--workers", type=int, default=None, metavar="N", help="reader processes (default: one per core)")
     build.set_defaults(handler=cmd_build)
 
 
@@ -48,14 +58,26 @@ def cmd_build(args: argparse.Namespace, console: Console) -> int:
     with _progress() as progress:
         task = progress.add_task("reading", total=None, source="")
         hook = lambda done, total, source: progress.update(task, completed=done, total=total, source=source)  # noqa: E731
-        report = build_store(paths, store, args.base_iri, strict=args.strict, on_progress=hook)
+        report = build_store(paths, store, args.base_iri, strict=args.strict, on_progress=hook,
+                             budget=_budget(args), workers=args.workers)
     if args.report is not None:
         write_file(args.report, report.to_json().encode(), "--report")
     console.print(summary_table(report))
+    if len(report.documents) > TABLE_ROWS:
+        console.print(f"(the table shows the {len(report.unread)} unread of {len(report.documents)} documents; "
+                      "--report FILE records every one)", soft_wrap=True)
     console.print(totals_line(report), soft_wrap=True)
     if not report.written:
         return fail(f"{report.reason_not_written}; the store at {store.location} was left as it was", EXIT_NO)
     return EXIT_OK
+
+
+def _budget(args: argparse.Namespace) -> Budget:
+    for flag, value in (("--document-timeout", args.document_timeout), ("--max-document-mb", args.max_document_mb),
+                        ("--max-pdf-pages", args.max_pdf_pages), ("--workers", args.workers)):
+        if value is not None and value <= 0:
+            raise UsageError(f"{flag} {value:g}: must be a positive number")
+    return Budget(seconds=args.document_timeout, max_bytes=int(args.max_document_mb * MIB), max_pdf_pages=args.max_pdf_pages)
 
 
 def _check_base_iri(base: str) -> None:
@@ -80,10 +102,12 @@ def _progress() -> Progress:
 
 
 def summary_table(report: BuildReport) -> Table:
+    """One row per document; for a large build (rendering thousands of rows takes longer than
+    reading them), one per unread document."""
     table = Table(title=f"citykg build → {report.store}", title_justify="left")
     for header in ("document", "rendering", "city", "wikidata", "graph", "sections found", "free-text values", "warnings / error"):
         table.add_column(header, overflow="fold", no_wrap=header in ("document", "rendering", "wikidata", "graph"))
-    for doc in report.documents:
+    for doc in report.documents if len(report.documents) <= TABLE_ROWS else report.unread:
         table.add_row(*_summary_row(doc))
     return table
 

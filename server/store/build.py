@@ -1,50 +1,47 @@
 """Build the store: read every snapshot document, map it to quads, and replace the store whole.
 
-A build parses every document first (each unreadable one is reported, not fatal), links cities
-and countries to Wikidata, then hands all quads to the store backend's ``replace``, which either
-installs every one of them or leaves the previous store exactly as it was
-(``server.store.embedded``). The store is left as it was, too, when no document could be read.
+A build reads the documents in a pool of processes, one per core, each document under a time
+and size budget (``server.store.reading``: over it, the document is reported unread with the
+reason and the build goes on), and streams each snapshot's graph, in document order, into the
+store backend's ``replace_stream``, which loads while the pool reads and either installs every
+quad or leaves the previous store exactly as it was (``server.store.embedded``). The Wikidata
+links (one graph for all documents) come last. The store is left as it was, too, when no
+document could be read, or with ``strict`` when any could not.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad
+from pyoxigraph import NamedNode, Quad, RdfFormat, parse, serialize
 
-from mapper import MapperError, Snapshot, read_snapshot
-from mapper.convert import ConversionError, html_to_text, is_pdf, pdf_to_text
-from mapper.rdf import (
-    DEFAULT_BASE,
-    RDF_TYPE,
-    cik,
-    free_text_values,
-    snapshot_id,
-    snapshot_quads,
-    vocabulary_quads,
-)
+from mapper import Snapshot
+from mapper.rdf import DEFAULT_BASE, vocabulary_quads
 from mapper.reconcile import Links, Reconciler, load_gazetteer
 from server.manifest import read_manifest
 from server.store.backends import backend
 from server.store.interface import BuildError, InputNotFound, StoreBackend
+from server.store.reading import (
+    Budget, DocumentRead, DocumentUnread, ReaderPool, Task, UnreadableInput, snapshot_of, use_reconciler,
+)
 from server.store.report import BuildReport, DocumentReport
 
 DOCUMENT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
-CIK_CITY = cik("City")
 # verified-qids.csv and the Natural Earth gazetteer, for the Wikidata links (mapper.reconcile);
 # seeds/ sits beside mapper/ and server/ in a checkout and in site-packages alike
 WIKIDATA_DIR = Path(__file__).resolve().parents[2] / "seeds" / "wikidata"
 
 ProgressHook = Callable[[int, int, str], None]  # (documents done, total, current source)
+__all__ = ["Document", "UnreadableInput", "WIKIDATA_DIR", "build_store", "collect_documents", "read_document"]
 
 
 @dataclass(frozen=True)
 class Document:
     path: Path
     source: str  # name handed to the mapper: stable across checkouts, so rebuilds are isomorphic
+    refused: str | None = None  # why it is not read at all (a symlink leaving its directory)
 
 
 # --- collecting and reading documents -----------------------------------------------------
@@ -59,8 +56,12 @@ def collect_documents(paths: Sequence[Path]) -> list[Document]:
     documents: list[Document] = []
     seen: set[Path] = set()
     for path in paths:
+        real_root = Path(path).resolve()
         for doc in _documents_under(Path(path)):
-            key = doc.path.resolve()
+            # a file found under a directory (never through a symlinked one) is at its real path
+            # beside the others; resolving each of them costs a system call per path component
+            direct = doc.path != Path(path) and not doc.path.is_symlink()
+            key = real_root / doc.source if direct else doc.path.resolve()
             if key not in seen:
                 seen.add(key)
                 documents.append(doc)
@@ -69,15 +70,30 @@ def collect_documents(paths: Sequence[Path]) -> list[Document]:
 
 def _documents_under(path: Path) -> list[Document]:
     if path.is_file():
-        return [Document(path, path.name)]
+        return [Document(path, path.name)]  # named on the command line: read, even through a symlink
     if not path.is_dir():
         raise InputNotFound(f"no such file or directory: {path}")
+    root = path.resolve()
     found = [
         p
-        for p in path.rglob("*")
-        if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES and not _hidden(p.relative_to(path))
+        for p in path.rglob("*")  # does not descend into symlinked directories
+        if p.suffix.lower() in DOCUMENT_SUFFIXES and not _hidden(p.relative_to(path)) and (p.is_file() or p.is_symlink())
     ]
-    return [Document(p, p.relative_to(path).as_posix()) for p in sorted(found, key=lambda p: p.relative_to(path).as_posix())]
+    return [Document(p, p.relative_to(path).as_posix(), _refusal(p, root))
+            for p in sorted(found, key=lambda p: p.relative_to(path).as_posix())]
+
+
+def _refusal(path: Path, root: Path) -> str | None:
+    """A symlink is followed only to a file inside the directory being built: one that leads
+    elsewhere (``/etc/passwd.txt``, another project) or nowhere is reported, not read."""
+    if not path.is_symlink():
+        return None
+    target = path.resolve()
+    if not target.is_file():
+        return f"a symlink to {target}, which is not a file; not read"
+    if not target.is_relative_to(root):
+        return f"a symlink to {target}, outside {root}; symlinks are followed only within the directory built; not read"
+    return None
 
 
 def _hidden(relative: Path) -> bool:
@@ -85,46 +101,17 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-class UnreadableInput(Exception):
-    """A file that never reached the mapper (undecodable, unreadable)."""
+def read_document(doc: Document, budget: Budget | None = None) -> Snapshot:
+    """One document read in this process (size budget, no time budget): its snapshot, or
+    ``UnreadableInput`` / ``MapperError`` naming the document and the reason."""
+    if doc.refused:
+        raise UnreadableInput(f"{doc.source}: {doc.refused}")
+    return snapshot_of(doc.path, doc.source, budget or Budget())[0]
 
 
-def read_document(doc: Document) -> Snapshot:
-    """Decode and parse one document. Raises UnreadableInput or MapperError, both of which
-    name the document and the reason; the build records them and goes on."""
-    try:
-        data = doc.path.read_bytes()
-    except OSError as exc:
-        raise UnreadableInput(f"{doc.source}: cannot read file: {exc.strerror or exc}") from exc
-    return read_snapshot(document_text(data, doc.path.suffix, doc.source), doc.source)
-
-
-def document_text(data: bytes, suffix: str, source: str) -> str:
-    """The text the parsers read: HTML and PDF converted (mapper.convert), text decoded.
-
-    The suffix says how to decode; which rendering the text is, is detected from its content.
-    """
-    suffix = suffix.lower()
-    try:
-        if suffix == ".pdf" or (suffix not in (".html", ".htm") and is_pdf(data)):
-            return pdf_to_text(data)
-        if suffix in (".html", ".htm"):
-            return html_to_text(data)
-    except ConversionError as exc:
-        raise UnreadableInput(f"{source}: {exc}") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnreadableInput(
-            f"{source}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "convert it to UTF-8 first"
-        ) from exc
-    return text
-
-
-def document_provenance(doc: Document, manifests: dict[Path, dict[str, dict]]) -> tuple[str | None, str | None]:
-    """(page URL, retrieval time) of a document ``citykg fetch`` saved, from the manifest.json
-    beside it; (None, None) when there is none, or the file is no longer what was downloaded."""
+def _manifest_entry(doc: Document, manifests: dict[Path, dict[str, dict]]) -> dict | None:
+    """The fetch manifest's entry for a document ``citykg fetch`` saved (manifest.json beside
+    it); the reader checks it still is what was downloaded."""
     directory = doc.path.parent.resolve()
     if directory not in manifests:
         by_file: dict[str, dict] = {}
@@ -132,19 +119,14 @@ def document_provenance(doc: Document, manifests: dict[Path, dict[str, dict]]) -
             if entry.get("file") and entry.get("sha256"):
                 by_file[entry["file"]] = entry
         manifests[directory] = by_file
-    entry = manifests[directory].get(doc.path.name)
-    if entry is None:
-        return None, None
-    try:
-        digest = hashlib.sha256(doc.path.read_bytes()).hexdigest()
-    except OSError:
-        return None, None
-    if digest != entry["sha256"]:
-        return None, None
-    return entry.get("url"), entry.get("retrieved")
+    return manifests[directory].get(doc.path.name)
 
 
 # --- building -------------------------------------------------------------------------------
+
+
+class NotWritten(Exception):
+    """Raised at the end of the content to abandon the new version (the previous one stays)."""
 
 
 def build_store(
@@ -155,25 +137,29 @@ def build_store(
     strict: bool = False,
     on_progress: ProgressHook | None = None,
     wikidata_dir: Path | None = WIKIDATA_DIR,
+    budget: Budget | None = None,
+    workers: int | None = None,
 ) -> BuildReport:
     """Read every document under ``paths`` and atomically replace the store at ``store_dir``
     (a directory of the embedded store, or any ``StoreBackend``).
 
-    Unreadable documents are reported, not fatal. The store is left as it was when no document
-    could be read (an empty graph is never better than the previous one), or with ``strict``
-    when any could not. Cities and countries are linked to Wikidata from ``wikidata_dir``
-    (skipped when it is None or missing), into the graph ``{base}reconciliation``.
+    Unreadable documents are reported, not fatal; so are documents over ``budget`` (time, size,
+    PDF pages; ``Budget()`` by default). ``workers`` reader processes (default: one per core).
+    The store is left as it was when no document could be read (an empty graph is never better
+    than the previous one), or with ``strict`` when any could not. Cities and countries are
+    linked to Wikidata from ``wikidata_dir`` (skipped when it is None or missing), into the
+    graph ``{base}reconciliation``.
     """
     store = backend(store_dir)
     documents = collect_documents(paths)
     report = BuildReport(store=store.location, base=base)
     reconciler = _reconciler(wikidata_dir, report)
-    quads = _read_all(documents, base, report, on_progress, reconciler)
-    _fill_totals(report, quads)
-    if reason := _reason_not_to_write(report, strict):
-        report.reason_not_written = reason
+    content = _Content(documents, base, report, on_progress, reconciler, budget or Budget(), workers, strict)
+    try:
+        report.build_id = store.replace_stream(content)
+    except NotWritten as reason:
+        report.reason_not_written = str(reason)
         return report
-    report.build_id = store.replace(quads)
     report.written = True
     return report
 
@@ -189,57 +175,83 @@ def _reconciler(wikidata_dir: Path | None, report: BuildReport) -> Reconciler | 
     return Reconciler(gazetteer)
 
 
-def _read_all(
-    documents: list[Document],
-    base: str,
-    report: BuildReport,
-    on_progress: ProgressHook | None,
-    reconciler: Reconciler | None = None,
-) -> list[Quad]:
-    """Parse and map each document, recording each outcome; the vocabularies come first,
-    the Wikidata links (one graph for all documents) last."""
-    quads: list[Quad] = list(vocabulary_quads(base))
-    used_ids: set[str] = set()
-    links = Links(base)
-    manifests: dict[Path, dict[str, dict]] = {}
-    for done, doc in enumerate(documents):
-        if on_progress:
-            on_progress(done, len(documents), doc.source)
-        entry = DocumentReport(path=str(doc.path), source=doc.source)
-        report.documents.append(entry)
-        try:
-            snapshot = read_document(doc)
-            graph_id = _unique_graph_id(snapshot_id(snapshot), used_ids)
-            entry.derived_from, entry.retrieved = document_provenance(doc, manifests)
-            fetched = {"derived_from": entry.derived_from, "modified": entry.retrieved} if entry.derived_from else {}
-            doc_quads = snapshot_quads(snapshot, base=base, graph_id=graph_id, **fetched)
-            if reconciler is not None:
-                _reconcile(reconciler, links, entry, snapshot, doc_quads[0].graph_name)
-        except (MapperError, UnreadableInput) as exc:
-            entry.error = str(exc)
-            continue
-        except Exception as exc:  # noqa: BLE001 - a mapper bug must not cost the other documents
-            entry.error = f"{doc.source}: the mapper failed unexpectedly (a bug): {type(exc).__name__}: {exc}"
-            continue
-        _describe(entry, snapshot, graph_id, doc_quads)
-        quads.extend(doc_quads)
-    if on_progress:
-        on_progress(len(documents), len(documents), "")
-    if reconciler is not None:
-        quads.extend(links.quads())
-        cities = links.city_matches()
-        report.totals.cities_linked = sum(1 for match in cities.values() if match.matched)
-        report.totals.cities_unmatched = len(cities) - report.totals.cities_linked
-    return quads
+class _Content:
+    """The new store's content as N-Quads chunks, made while the backend loads them: the
+    vocabularies, each document's snapshot graph in document order (read by the pool), then
+    the Wikidata links. Records each document's outcome in the report as it goes, and raises
+    :class:`NotWritten` at the end when the build must not replace the store."""
 
+    def __init__(self, documents: list[Document], base: str, report: BuildReport, on_progress: ProgressHook | None,
+                 reconciler: Reconciler | None, budget: Budget, workers: int | None, strict: bool) -> None:
+        self.documents, self.base, self.report, self.on_progress = documents, base, report, on_progress
+        self.reconciler, self.budget, self.workers, self.strict = reconciler, budget, workers, strict
+        self.distinct = 0
+        self._cities: set[str] = set()
 
-def _reconcile(reconciler: Reconciler, links: Links, entry: DocumentReport, snapshot: Snapshot, graph: NamedNode) -> None:
-    """Match the snapshot's city and country to Wikidata; the report shows this document's own
-    outcome, the graph the best one per city (when several documents describe it)."""
-    matches = reconciler.snapshot(snapshot)
-    links.add_snapshot(snapshot, matches, graph, reconciler.vocab)
-    entry.wikidata = matches.city.to_dict()
-    entry.country_wikidata = matches.country.to_dict() if matches.country else None
+    def __iter__(self) -> Iterator[bytes]:
+        vocabulary = list(dict.fromkeys(vocabulary_quads(self.base)))
+        self.distinct = len(vocabulary)
+        yield serialize(vocabulary, format=RdfFormat.N_QUADS)
+        links = Links(self.base)
+        yield from self._snapshots(links)
+        if self.reconciler is not None:
+            link_quads = links.quads()
+            self.distinct += len(link_quads)
+            yield serialize(link_quads, format=RdfFormat.N_QUADS)
+            cities = links.city_matches()
+            self.report.totals.cities_linked = sum(1 for match in cities.values() if match.matched)
+            self.report.totals.cities_unmatched = len(cities) - self.report.totals.cities_linked
+        self._fill_totals()
+        if reason := _reason_not_to_write(self.report, self.strict):
+            raise NotWritten(reason)
+
+    def _snapshots(self, links: Links) -> Iterator[bytes]:
+        documents, report = self.documents, self.report
+        manifests: dict[Path, dict[str, dict]] = {}
+        tasks = [Task(str(doc.path), doc.source, self.base, _manifest_entry(doc, manifests)) for doc in documents]
+        used_ids: set[str] = set()
+        use_reconciler(self.reconciler)  # before the pool forks: every reader matches with it
+        with ReaderPool(self.budget, self.workers) as pool:
+            outcomes = pool.outcomes([task for task, doc in zip(tasks, documents) if doc.refused is None])
+            for done, doc in enumerate(documents):
+                if self.on_progress:
+                    self.on_progress(done, len(documents), doc.source)
+                entry = DocumentReport(path=str(doc.path), source=doc.source)
+                report.documents.append(entry)
+                outcome = DocumentUnread(f"{doc.source}: {doc.refused}") if doc.refused else next(outcomes)
+                if isinstance(outcome, DocumentUnread):
+                    entry.error = outcome.error
+                    continue
+                yield self._graph(outcome, entry, used_ids, links)
+        if self.on_progress:
+            self.on_progress(len(documents), len(documents), "")
+
+    def _graph(self, read: DocumentRead, entry: DocumentReport, used_ids: set[str], links: Links) -> bytes:
+        """The N-Quads of one snapshot graph, numbered when another document has its id."""
+        graph_id = _unique_graph_id(read.graph_id, used_ids)
+        graph = NamedNode(f"{self.base}snapshot/{graph_id}")
+        nquads = read.nquads if graph_id == read.graph_id else _renamed(read.nquads, self.base, read.graph_id, graph)
+        if read.matches is not None:
+            links.add_matches(NamedNode(read.city_iri), read.country, read.matches, graph, self.reconciler.vocab)
+            entry.wikidata = read.matches.city.to_dict()
+            entry.country_wikidata = read.matches.country.to_dict() if read.matches.country else None
+        entry.derived_from, entry.retrieved = read.derived_from, read.retrieved
+        _describe(entry, read, graph_id)
+        self.distinct += read.quads
+        self._cities.add(read.city_iri)
+        return nquads
+
+    def _fill_totals(self) -> None:
+        totals, report = self.report.totals, self.report
+        read = [doc for doc in report.documents if doc.read]
+        totals.documents = len(report.documents)
+        totals.read = len(read)
+        totals.unread = totals.documents - totals.read
+        totals.graphs = len(read)
+        totals.cities = len(self._cities)
+        totals.quads = self.distinct
+        totals.free_text = sum(len(doc.free_text) for doc in read)
+        totals.warnings = sum(len(doc.warnings) for doc in read)
 
 
 def _unique_graph_id(wanted: str, used: set[str]) -> str:
@@ -253,30 +265,23 @@ def _unique_graph_id(wanted: str, used: set[str]) -> str:
     return candidate
 
 
-def _describe(entry: DocumentReport, snapshot: Snapshot, graph_id: str, quads: list[Quad]) -> None:
-    entry.rendering = snapshot.rendering.value
-    entry.city = snapshot.city.value
-    entry.graph_id = graph_id
-    entry.survey_round = snapshot.survey_round.value if snapshot.survey_round else None
-    entry.sections_found = len(snapshot.sections_found)
-    entry.sections_missing = [section.value for section in snapshot.sections_missing]
-    entry.truncated = snapshot.truncated
-    entry.free_text = [{"scheme": scheme, "text": text} for scheme, text in free_text_values(snapshot)]
-    entry.warnings = list(snapshot.warnings)
-    entry.quads = len(set(quads))
+def _renamed(nquads: bytes, base: str, graph_id: str, graph: NamedNode) -> bytes:
+    """A snapshot graph under another name (the graph names itself as the subject of its provenance)."""
+    old = NamedNode(f"{base}snapshot/{graph_id}")
+
+    def rename(term):
+        return graph if term == old else term
+
+    quads = [Quad(rename(q.subject), q.predicate, rename(q.object), graph)
+             for q in parse(nquads, format=RdfFormat.N_QUADS)]
+    return serialize(quads, format=RdfFormat.N_QUADS)
 
 
-def _fill_totals(report: BuildReport, quads: list[Quad]) -> None:
-    totals = report.totals
-    read = [doc for doc in report.documents if doc.read]
-    totals.documents = len(report.documents)
-    totals.read = len(read)
-    totals.unread = totals.documents - totals.read
-    totals.graphs = len(read)
-    totals.cities = len({q.subject for q in quads if q.predicate == RDF_TYPE and q.object == CIK_CITY})
-    totals.quads = len(set(quads))
-    totals.free_text = sum(len(doc.free_text) for doc in read)
-    totals.warnings = sum(len(doc.warnings) for doc in read)
+def _describe(entry: DocumentReport, read: DocumentRead, graph_id: str) -> None:
+    entry.rendering, entry.city, entry.graph_id = read.rendering, read.city, graph_id
+    entry.survey_round, entry.sections_found = read.survey_round, read.sections_found
+    entry.sections_missing, entry.truncated = read.sections_missing, read.truncated
+    entry.free_text, entry.warnings, entry.quads = read.free_text, read.warnings, read.quads
 
 
 def _reason_not_to_write(report: BuildReport, strict: bool) -> str | None:

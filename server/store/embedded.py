@@ -27,8 +27,12 @@ from __future__ import annotations
 import fcntl
 import gc
 import os
+import queue
 import secrets
 import shutil
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -37,7 +41,7 @@ from pathlib import Path
 
 from pyoxigraph import Quad, Store
 
-from server.store.interface import BuildError, NoStore, StoreBackend, StoreError
+from server.store.interface import BuildError, NoStore, QuadStream, StoreBackend, StoreError
 
 BUILDING_PREFIX = ".building-"
 READERS_SUFFIX = ".readers"  # store.d/<version>.readers: shared-locked by every reader of <version>
@@ -62,6 +66,9 @@ class EmbeddedStore(StoreBackend):
     def replace(self, quads: Sequence[Quad]) -> str:
         return write_store(quads, self.path)
 
+    def replace_stream(self, content: QuadStream) -> str:
+        return write_store(content, self.path)
+
 
 # --- writing a version and swapping it in ---------------------------------------------------
 
@@ -71,12 +78,25 @@ def versions_dir(store_dir: Path) -> Path:
     return store_dir.with_name(store_dir.name + ".d")
 
 
-def write_store(quads: Sequence[Quad], store_dir: Path) -> str:
-    """Write ``quads`` as a new version and make ``store_dir`` point to it; returns the build id."""
+def write_store(quads: Sequence[Quad] | QuadStream, store_dir: Path) -> str:
+    """Write ``quads`` (a list, or N-Quads chunks loaded as they come) as a new version and make
+    ``store_dir`` point to it; returns the build id."""
     store_dir = Path(store_dir)
     _check_replaceable(store_dir)
     versions = versions_dir(store_dir)
+    first_build = not versions.exists()
     versions.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write_locked(quads, store_dir, versions)
+    except _Busy:
+        raise
+    except BaseException:
+        if first_build and not store_dir.exists():  # nothing was built here before: leave nothing
+            shutil.rmtree(versions, ignore_errors=True)
+        raise
+
+
+def _write_locked(quads: Sequence[Quad] | QuadStream, store_dir: Path, versions: Path) -> str:
     with _build_lock(versions):
         _remove_litter(store_dir)
         build_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
@@ -96,23 +116,93 @@ def write_store(quads: Sequence[Quad], store_dir: Path) -> str:
     return build_id
 
 
-def _write_version(quads: Sequence[Quad], building: Path, final: Path) -> None:
+def _write_version(quads: Sequence[Quad] | QuadStream, building: Path, final: Path) -> None:
     """Load into ``building``, check it reads back whole, then give it its final name."""
     building.mkdir()
-    expected = len(set(quads))
-    _load_quads(building, quads)
+    expected = _load_quads(building, quads)
     _verify(building, expected)
     os.rename(building, final)
     _fsync_dir(final.parent)
 
 
-def _load_quads(path: Path, quads: Sequence[Quad]) -> None:
-    """Bulk-load into a fresh store, flush, and close it (pyoxigraph closes on last reference)."""
+def _load_quads(path: Path, quads: Sequence[Quad] | QuadStream) -> int:
+    """Bulk-load into a fresh store, flush, and close it (pyoxigraph closes on last reference);
+    returns the number of distinct quads it must hold."""
+    if not isinstance(quads, Sequence):
+        return _load_stream(path, quads)
     store = Store(str(path))
     store.bulk_extend(quads)
     store.flush()
     del store
     gc.collect()
+    return len(set(quads))
+
+
+def _load_stream(path: Path, content: QuadStream) -> int:
+    """Load N-Quads chunks with ``bulk_load`` in a child process while ``content`` produces them.
+
+    The loader reads from a pipe, so the store is written while the build is still mapping
+    documents, and the chunks are never all in memory. It is a fresh interpreter (not a fork:
+    a process that has opened stores has native threads a fork would not copy). A thread
+    writes to it, so producing the content never waits for the loader until
+    :data:`LOADER_QUEUE` chunks are pending. An exception from ``content`` (or Ctrl-C) stops
+    the loader; the caller removes what it wrote.
+    """
+    loader = subprocess.Popen([sys.executable, "-c", _LOADER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=LOADER_QUEUE)
+    writer = threading.Thread(target=_write_to, args=(loader.stdin, pending), daemon=True)
+    writer.start()
+    try:
+        for chunk in content:
+            pending.put(chunk)
+    except BaseException:
+        loader.kill()
+        raise
+    finally:
+        pending.put(None)
+        writer.join()
+    error = loader.stderr.read().decode("utf-8", "replace").strip()
+    if loader.wait() != 0:
+        raise BuildError(f"loading the new store at {path} failed: {error.splitlines()[-1] if error else loader.returncode}")
+    return content.distinct
+
+
+LOADER_QUEUE = 256  # chunks (one per snapshot graph, ~20 KB) waiting for the loader
+
+
+def _write_to(stdin, pending: queue.Queue) -> None:
+    """The writer thread: chunks to the loader until None; then its end of file. A loader that
+    died (or was killed) leaves the remaining chunks unwritten: its exit status tells why."""
+    try:
+        while (chunk := pending.get()) is not None:
+            stdin.write(chunk)
+    except OSError:  # a broken pipe: the loader stopped
+        while pending.get() is not None:
+            pass
+    finally:
+        try:
+            stdin.close()
+        except OSError:
+            pass
+
+
+_LOADER = """
+import queue, sys, threading
+from pyoxigraph import RdfFormat, Store
+
+def read(stream, blocks):  # reads on while bulk_load works, so the build never waits on a full pipe
+    while block := stream.read(1 << 24):  # bulk_load writes its files when its input ends: 16 MiB steps,
+        blocks.put(block + stream.readline())  # ending on a whole line, so the store is written while the build reads
+    blocks.put(None)
+
+blocks = queue.Queue(maxsize=3)
+threading.Thread(target=read, args=(sys.stdin.buffer, blocks), daemon=True).start()
+store = Store(sys.argv[1])
+while (block := blocks.get()) is not None:
+    store.bulk_load(input=block, format=RdfFormat.N_QUADS)
+store.flush()
+"""
 
 
 def _verify(path: Path, expected: int) -> None:
@@ -146,6 +236,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class _Busy(BuildError):
+    """Another build holds the lock (and may have made the versions directory)."""
+
+
 @contextmanager
 def _build_lock(versions: Path) -> Iterator[None]:
     """One build at a time per store: two would race on the symlink and on the litter sweep."""
@@ -153,7 +247,7 @@ def _build_lock(versions: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BuildError(f"another build of {versions.with_suffix('')} is running") from None
+            raise _Busy(f"another build of {versions.with_suffix('')} is running") from None
         try:
             yield
         finally:

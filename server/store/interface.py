@@ -65,6 +65,17 @@ class GraphReader(Protocol):
         """The number of quads."""
 
 
+class QuadStream(Protocol):
+    """The whole content of a new store version as N-Quads chunks (``bytes``), each quad once."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        """The chunks; iterating may raise to abandon the new version."""
+
+    @property
+    def distinct(self) -> int:
+        """How many distinct quads the chunks hold; known once they have all been read."""
+
+
 class StoreBackend(ABC):
     """Where the graph lives. Readers follow ``version()`` and reopen when it changes; a build
     calls ``replace()``, which either installs every quad or leaves the store as it was."""
@@ -94,3 +105,12 @@ class StoreBackend(ABC):
     def replace(self, quads: Sequence[Quad]) -> str:
         """Install ``quads`` as the whole new content, atomically; returns the build id.
         ``BuildError`` (previous content untouched) when it cannot."""
+
+    def replace_stream(self, content: QuadStream) -> str:
+        """``replace`` with the content given as N-Quads chunks, produced while it is written (a
+        build maps documents while the store loads the ones before). If iterating ``content``
+        raises, nothing is installed and the exception propagates. This default reads every
+        chunk, then calls ``replace``; a backend that can load as it reads overrides it."""
+        from pyoxigraph import RdfFormat, parse
+
+        return self.replace(list(parse(b"".join(content), format=RdfFormat.N_QUADS)))

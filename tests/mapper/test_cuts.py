@@ -145,3 +145,23 @@ def test_last_line_is_an_answer_only_when_no_longer_label_begins_with_it(newline
         expected = ["Tourism", "Water"] + ([last] if kept else [])
         assert [rating.area.text for rating in snapshot.data_ratings] == expected
         assert snapshot.truncated is not kept
+
+
+@pytest.mark.parametrize("newline", [False, True])
+def test_a_cut_that_leaves_another_lists_label_adds_nothing_to_the_open_list(newline: bool) -> None:
+    # Seed 001 cut inside "Mexico City's most common innovation activities" leaves "Mexico": a
+    # whole label, but of the country scheme, so no term (a flake of test_cut_anywhere, found by hypothesis)
+    seed = (HERE.parent.parent / "seeds" / "001_f03e1c1ef73cc7b8.txt").read_text(encoding="utf-8")
+    cut = seed[: seed.index("Mexico City's most common innovation activities") + len("Mexico")]
+    snapshot = read_snapshot(cut + ("\n" if newline else ""), "001-cut.txt")
+    assert [item.text for item in snapshot.terms] == ["Data analytics", "Technological innovation"]
+    assert snapshot.truncated
+
+
+def test_a_cut_after_a_bold_phrase_of_a_heading_is_no_answer() -> None:
+    # tests/pages/pdf-curitiba.md cut right after "The most **critical success factors**": the line
+    # ends with closed bold, but a PDF answer is the bold alone ("- ✓ **Dedicated funding**")
+    page = (HERE.parent / "pages" / "pdf-curitiba.md").read_text(encoding="utf-8")
+    end = page.index("The most **critical success factors**") + len("The most **critical success factors**")
+    snapshot = read_snapshot(page[:end], "pdf-curitiba.md")
+    assert [item.text for item in snapshot.outcomes] == ["Generate new sources of revenue", "Serve current obligations"]

@@ -6,6 +6,8 @@ reading it, and nothing else: a value without evidence is absent, with a warning
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mapper import UnreadableDocument, read_snapshot
@@ -181,3 +183,17 @@ def test_another_printing_of_the_city_is_reported_once_with_its_lines():
     assert (header["city"], header["region"]) == ("Pittsburgh", "PA")
     assert [w for w in header["warnings"] if "city printed as" in w] == [
         "lines 15, 21: city printed as 'Pittsburg', read as 'Pittsburgh'"]
+
+
+def test_flat_page_whose_sentences_print_a_state_suffix() -> None:
+    """A generated flat page (bench/gen_corpus.py, seed 13, document 50) with no city line: the
+    sentences print "Merdor, MI". The bench baseline read such pages as city "MI"; read by hand:
+    city Merdor, region MI, country United States, mayor Helena O'Driscoll (the person line above
+    the population), population 1,936,984 (2007), officer Chen Boateng (the line below it)."""
+    page = (Path(__file__).resolve().parent / "generated" / "flat-state-suffix.txt").read_text(encoding="utf-8")
+    snapshot = read_snapshot(page, "flat-state-suffix.txt")
+    assert (snapshot.city.value, snapshot.region.value) == ("Merdor", "MI")
+    assert snapshot.country.value == "United States"
+    assert snapshot.mayor.name == "Helena O'Driscoll"
+    assert (snapshot.population.count, snapshot.population.year) == (1_936_984, 2007)
+    assert [officer.name for officer in snapshot.lead_officers] == ["Chen Boateng"]

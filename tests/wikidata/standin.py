@@ -8,15 +8,14 @@ under load. Nothing here touches the internet.
 
 from __future__ import annotations
 
-import threading
-import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pyoxigraph import QueryResultsFormat, RdfFormat, Store
+
+from tests.live import SparqlProtocolHandler, serve_handler
 
 
 @dataclass
@@ -32,48 +31,18 @@ def wikidata_standin(fixture: Path) -> Iterator[StandIn]:
     store.load(fixture.read_bytes(), format=RdfFormat.TURTLE)
     record = StandIn(url="")
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(SparqlProtocolHandler):
+        requests = record.requests
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            self._answer(urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("query", [""])[0])
-
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
-                body = urllib.parse.parse_qs(body).get("query", [""])[0]
-            self._answer(body)
-
-        def _answer(self, query: str) -> None:
-            record.requests.append({"method": self.command, "headers": dict(self.headers), "query": query})
-            headers: dict[str, str] = {}
+        def answer(self, query: str) -> tuple[int, str, bytes, dict[str, str]]:
             if record.script:
                 status, headers = record.script.pop(0)
-                body, content_type = f"scripted {status}\n".encode(), "text/plain"
-            else:
-                try:
-                    body = store.query(query).serialize(format=QueryResultsFormat.JSON)
-                    status, content_type = 200, "application/sparql-results+json"
-                except SyntaxError as exc:
-                    status, content_type, body = 400, "text/plain", str(exc).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+                return status, "text/plain", f"scripted {status}\n".encode(), headers
+            try:
+                return 200, "application/sparql-results+json", store.query(query).serialize(format=QueryResultsFormat.JSON), {}
+            except SyntaxError as exc:
+                return 400, "text/plain", str(exc).encode(), {}
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    record.url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
-    try:
+    with serve_handler(Handler) as url:
+        record.url = url
         yield record
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -25,7 +25,7 @@ from server.ingest.wikidata import CityToReconcile, ReconcileError, WikidataClie
 from server.store.build import WIKIDATA_DIR, build_store
 from server.store.embedded import open_store
 from tests.conftest import REPO
-from tests.server.sparql.test_federation import _free_port
+from tests.live import free_port
 from tests.wikidata.standin import StandIn, wikidata_standin
 
 FIXTURE = REPO / "tests" / "fixtures" / "wikidata-places.ttl"
@@ -148,7 +148,7 @@ def test_a_refusal_that_lasts_is_a_clear_error(standin: StandIn) -> None:
 
 
 def test_an_unreachable_endpoint_is_a_clear_error() -> None:
-    dead = f"http://127.0.0.1:{_free_port()}/sparql"
+    dead = f"http://127.0.0.1:{free_port()}/sparql"
     with WikidataClient(dead, delay=0) as client, pytest.raises(ReconcileError, match=f"{dead} cannot be reached"):
         reconcile_city(client, us("Akron"))
 
@@ -221,7 +221,7 @@ def test_a_network_failure_keeps_the_rows_asked_before_it(standin: StandIn, tmp_
 
 
 def test_the_cli_reports_an_unreachable_endpoint_in_one_line(run_cli, tmp_path: Path) -> None:
-    dead = f"http://127.0.0.1:{_free_port()}/sparql"
+    dead = f"http://127.0.0.1:{free_port()}/sparql"
     cities = write_cities(tmp_path / "cities.csv", ["Akron,United States,,"])
     result = run_cli("reconcile", "--cities", cities, "--endpoint", dead, "--out", tmp_path / "links.csv", "--delay", "0")
     assert result.code == 2

@@ -198,20 +198,23 @@ def test_seed_store_conforms_to_the_shapes(run_cli, seed_store: Path) -> None:
 
 
 def test_validate_prints_each_violation(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import server.store.build as store_module
+    import server.store.reading as reading_module
     from pyoxigraph import Literal, NamedNode, Quad
 
-    original = store_module.snapshot_quads
+    from mapper.rdf import cik
+    from server.store.build import build_store
 
-    def with_second_label(snapshot, base, graph_id):  # a city with two names breaks CityShape
-        quads = original(snapshot, base=base, graph_id=graph_id)
-        city = next(q.subject for q in quads if q.object == store_module.CIK_CITY)
+    original = reading_module.snapshot_quads
+
+    def with_second_label(snapshot, base, graph_id, **fetched):  # a city with two names breaks CityShape
+        quads = original(snapshot, base=base, graph_id=graph_id, **fetched)
+        city = next(q.subject for q in quads if q.object == cik("City"))
         label = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
         return [*quads, Quad(city, label, Literal("Second name"), quads[0].graph_name)]
 
-    monkeypatch.setattr(store_module, "snapshot_quads", with_second_label)
+    monkeypatch.setattr(reading_module, "snapshot_quads", with_second_label)  # before the readers fork
     seeds = [REPO / "seeds" / name for name in ("000_25ed298be2eb3bc2.txt", "003_b8b18154ea468ef5.txt")]
-    store_module.build_store(seeds, tmp_path / "store")
+    build_store(seeds, tmp_path / "store")
     result = run_cli("validate", "--store", tmp_path / "store")
     assert result.code == 1
     for city, graph in (("lima", "lima-2020"), ("medellin", "medellin-2018")):

@@ -11,29 +11,23 @@ Nothing here touches the internet.
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pyoxigraph import QueryResultsFormat, RdfFormat, Store
+from pyoxigraph import Store
 
 from server.sparql import federation
 from server.sparql.canned import load_queries
 from server.web.app import close_app, create_app
 from tests.conftest import REPO
+from tests.live import SparqlProtocolHandler, free_port, oxigraph_serve, serve_handler
 
 FIXTURE = REPO / "tests" / "fixtures" / "wikidata.ttl"
 CITY = "https://w3id.org/citykg/city/"
@@ -46,10 +40,10 @@ FEDERATED = ("wikidata-population", "wikidata-mayor", "wikidata-coordinates")
 
 @dataclass
 class Upstream:
-    """The recording front of the local Wikidata: ``url`` is what citykg is configured with."""
+    """The recording front of the local Wikidata: ``url`` is what citykg is configured with;
+    behind it, ``oxigraph serve`` (the test extra) holds the Wikidata-shaped fixture."""
 
     url: str
-    backend: str  # "oxigraph serve" or "pyoxigraph"
     requests: list[dict] = field(default_factory=list)
     delay: float = 0.0
 
@@ -57,105 +51,37 @@ class Upstream:
         return [r for r in self.requests if containing in r["query"]]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _oxigraph_binary() -> str | None:
-    beside = Path(sys.executable).parent / "oxigraph"
-    return str(beside) if beside.exists() else shutil.which("oxigraph")
-
-
-def _wait_for(url: str, limit: float = 20.0) -> None:
-    deadline = time.monotonic() + limit
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[Upstream]:
-    binary = _oxigraph_binary()
-    process = None
-    local = None
-    if binary:
-        port = _free_port()
-        process = subprocess.Popen(
-            [binary, "serve", "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        backend_url = f"http://127.0.0.1:{port}"
-        _wait_for(backend_url + "/query?query=ASK%7B%7D")
+    record = Upstream(url="")
+    with oxigraph_serve(None) as backend_url:
         load = urllib.request.Request(
             backend_url + "/store?default", data=FIXTURE.read_bytes(), headers={"Content-Type": "text/turtle"}, method="POST"
         )
         with urllib.request.urlopen(load, timeout=10) as response:
             assert response.status in (200, 201, 204)
-    else:
-        local = Store()
-        local.load(FIXTURE.read_bytes(), format=RdfFormat.TURTLE)
-    record = Upstream(url="", backend="oxigraph serve" if binary else "pyoxigraph")
 
-    class Recorder(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+        class Recorder(SparqlProtocolHandler):
+            requests = record.requests
 
-        def do_GET(self) -> None:  # noqa: N802
-            parts = urllib.parse.urlsplit(self.path)
-            self._answer(urllib.parse.parse_qs(parts.query).get("query", [""])[0])
-
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
-                body = urllib.parse.parse_qs(body).get("query", [""])[0]
-            self._answer(body)
-
-        def _answer(self, query: str) -> None:
-            record.requests.append({"method": self.command, "headers": dict(self.headers), "query": query})
-            if record.delay:
-                time.sleep(record.delay)
-            accept = self.headers.get("Accept") or "application/sparql-results+json"
-            if local is None:  # forward to oxigraph serve
+            def answer(self, query: str) -> tuple[int, str, bytes, dict[str, str]]:
+                """Forwarded to oxigraph serve, after the delay a test asked for."""
+                if record.delay:
+                    time.sleep(record.delay)
+                accept = self.headers.get("Accept") or "application/sparql-results+json"
                 request = urllib.request.Request(
                     backend_url + "/query", data=query.encode(),
                     headers={"Content-Type": "application/sparql-query", "Accept": accept}, method="POST",
                 )
                 try:
                     with urllib.request.urlopen(request, timeout=10) as response:
-                        status, content_type, body = response.status, response.headers["Content-Type"], response.read()
+                        return response.status, response.headers["Content-Type"], response.read(), {}
                 except urllib.error.HTTPError as exc:
-                    status, content_type, body = exc.code, "text/plain", exc.read()
-            else:
-                status, content_type = 200, "application/sparql-results+json"
-                body = local.query(query).serialize(format=QueryResultsFormat.JSON)
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+                    return exc.code, "text/plain", exc.read(), {}
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    record.url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
-    try:
-        yield record
-    finally:
-        server.shutdown()
-        server.server_close()
-        if process is not None:
-            process.terminate()
-            process.wait(10)
+        with serve_handler(Recorder) as url:
+            record.url = url
+            yield record
 
 
 def _app(store: Path, endpoint: str, cache: Path | None, **extra: object) -> Flask:
@@ -191,10 +117,6 @@ def by_city(table: list[dict]) -> dict[str, list[dict]]:
 
 
 # --- the joins ---------------------------------------------------------------------------------
-
-
-def test_the_local_wikidata_is_oxigraph_serve(upstream: Upstream) -> None:
-    assert upstream.backend == "oxigraph serve", "the `oxigraph` binary (test extra) is not installed"
 
 
 def test_population_join(client: FlaskClient) -> None:
@@ -335,7 +257,7 @@ def test_federation_can_be_turned_off(seed_store: Path) -> None:
 def test_an_unreachable_endpoint_is_a_502_naming_it_and_nothing_internal(seed_store: Path) -> None:
     """Issue 11: without network a federated query is a bad gateway, in JSON when asked, and the
     body names the configured endpoint, never citykg's proxy (its port is internal)."""
-    dead = f"http://127.0.0.1:{_free_port()}/sparql"
+    dead = f"http://127.0.0.1:{free_port()}/sparql"
     app = _app(seed_store, dead, None)
     proxy_port = str(app.extensions["citykg.wikidata_proxy"].url.split(":")[2].split("/")[0])
     query = f"SELECT * WHERE {{ SERVICE <{federation.WIKIDATA_PLACEHOLDER}> {{ ?s ?p ?o }} }} LIMIT 1"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,33 +19,19 @@ from mapper.rdf import DEFAULT_BASE
 from server.sparql import netguard
 from server.sparql.executor import Executor, ExecutorConfig
 from server.sparql.request import QueryRequest, SparqlError
+from tests.live import connections_to, listening_trap
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/ns/net").exists(), reason="network namespaces need Linux")
 
 
 @pytest.fixture
 def listener() -> Iterator[socket.socket]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.setblocking(False)
-    yield sock
-    sock.close()
+    with listening_trap() as sock:
+        yield sock
 
 
 def accepted(sock: socket.socket, wait: float = 0.0) -> int:
-    count, deadline = 0, time.monotonic() + wait
-    while True:
-        try:
-            conn, _ = sock.accept()
-        except BlockingIOError:
-            if count or time.monotonic() >= deadline:
-                return count
-            time.sleep(0.05)
-            continue
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-        conn.close()
-        count += 1
+    return connections_to(sock, wait, reply=b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 
 
 def _child(port: int, bridged: int, results: multiprocessing.Queue) -> None:

@@ -11,7 +11,6 @@ while the control (an allowlisted URL on the same listener) does.
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from mapper.rdf import DEFAULT_BASE
 from server.sparql.executor import Executor, ExecutorConfig
 from server.sparql.request import QueryRequest, ServiceCheckFailed, ServiceNotAllowed, SparqlError
 from server.sparql.services import decode_iri_escapes, refused_service, resolve
+from tests.live import connections_to, listening_trap
 
 WIKIDATA = "https://query.wikidata.org/sparql"
 EVIL = "http://evil.example/sparql"
@@ -138,26 +138,8 @@ def test_escapes_decode_only_inside_iris() -> None:
 @pytest.fixture(scope="module")
 def listener() -> Iterator[socket.socket]:
     """A listening socket on 127.0.0.1: any connection to it is queued and counted."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    sock.setblocking(False)
-    yield sock
-    sock.close()
-
-
-def connections(sock: socket.socket, wait: float = 0.0) -> int:
-    count, deadline = 0, time.monotonic() + wait
-    while True:
-        try:
-            conn, _ = sock.accept()
-        except BlockingIOError:
-            if count or time.monotonic() >= deadline:
-                return count
-            time.sleep(0.05)
-            continue
-        conn.close()
-        count += 1
+    with listening_trap(64) as sock:
+        yield sock
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +195,7 @@ def test_no_spelling_reaches_the_listener(unguarded: Executor, listener: socket.
     with pytest.raises(SparqlError) as refusal:
         unguarded.run(QueryRequest(query))
     assert isinstance(refusal.value, (ServiceNotAllowed, ServiceCheckFailed)) or refusal.value.http_status == 400
-    assert connections(listener) == 0
+    assert connections_to(listener) == 0
 
 
 def test_the_issue_9_query_does_not_reach_the_listener(unguarded: Executor, listener: socket.socket) -> None:
@@ -222,7 +204,7 @@ def test_the_issue_9_query_does_not_reach_the_listener(unguarded: Executor, list
              "SELECT * WHERE { SERVICE::\\/\\/query\\.wikidata\\.org\\/sparql {?s ?p ?o} }")
     with pytest.raises(ServiceNotAllowed, match=r"SERVICE ::\\/\\/query"):
         unguarded.run(QueryRequest(query))
-    assert connections(listener) == 0
+    assert connections_to(listener) == 0
 
 
 def test_the_control_an_allowed_target_does_reach_it(unguarded: Executor, listener: socket.socket) -> None:
@@ -232,5 +214,5 @@ def test_the_control_an_allowed_target_does_reach_it(unguarded: Executor, listen
 
     thread = threading.Thread(target=lambda: unguarded.run(QueryRequest(query), timeout=5))
     thread.start()
-    assert connections(listener, wait=10) == 1
+    assert connections_to(listener, wait=10) == 1
     thread.join(30)

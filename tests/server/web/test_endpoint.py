@@ -27,7 +27,7 @@ from server.sparql.admission import fingerprint
 from server.sparql.request import QueryRequest
 from server.store.embedded import store_version
 from server.web.app import close_app, create_app
-from tests.live import serve_in_thread
+from tests.live import connections_to, listening_trap, serve_in_thread
 
 DATA_SCIENTISTS = "SELECT ?name WHERE { ?city cik:employsRole role:data-scientist ; rdfs:label ?name } ORDER BY ?name"
 DATA_SCIENTIST_CITIES = ["Lima", "Medellin", "Mexico City"]
@@ -44,12 +44,8 @@ MAX_BODY = 16 * 1024
 @pytest.fixture(scope="module")
 def trap() -> Iterator[socket.socket]:
     """A listening socket on 127.0.0.1: any SERVICE request sent to it would be queued here."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    sock.setblocking(False)
-    yield sock
-    sock.close()
+    with listening_trap(8) as sock:
+        yield sock
 
 
 @pytest.fixture(scope="module")
@@ -338,21 +334,6 @@ def test_update_is_refused_and_nothing_changes(client: FlaskClient, seed_store, 
 # --- SERVICE -------------------------------------------------------------------------------------
 
 
-def _connections(trap: socket.socket, wait: float = 0.0) -> int:
-    """Connections queued on the trap (accepted and closed), waiting up to ``wait`` for one."""
-    count, deadline = 0, time.monotonic() + wait
-    while True:
-        try:
-            conn, _ = trap.accept()
-        except BlockingIOError:
-            if count or time.monotonic() >= deadline:
-                return count
-            time.sleep(0.05)
-            continue
-        conn.close()
-        count += 1
-
-
 @pytest.mark.parametrize(
     ("service", "status"),
     [
@@ -374,7 +355,7 @@ def test_service_off_the_allowlist_is_refused_before_execution(client: FlaskClie
     assert response.status_code == status, response.data
     message = error(response)
     assert ("is not allowed; allowed endpoints: " if status == 403 else "the SERVICE check can read") in message
-    assert _connections(trap) == 0
+    assert connections_to(trap) == 0
 
 
 def test_the_trap_would_see_an_allowed_service(client: FlaskClient, trap: socket.socket) -> None:
@@ -384,7 +365,7 @@ def test_the_trap_would_see_an_allowed_service(client: FlaskClient, trap: socket
     answer: dict[str, int] = {}
     thread = threading.Thread(target=lambda: answer.update(status=client.get("/sparql", query_string={"query": query, "timeout": "5"}).status_code))
     thread.start()
-    assert _connections(trap, wait=10) == 1
+    assert connections_to(trap, wait=10) == 1
     thread.join()
     assert answer["status"] == 200  # SILENT: the failed call is an empty result
 
@@ -495,9 +476,10 @@ def wait_for(condition, limit: float = 30.0) -> None:
 
 def test_endless_query_is_killed_at_its_timeout_while_the_server_keeps_answering(app: Flask) -> None:
     lanes = app.extensions["citykg.executor"]
-    pools = [lanes.interactive, lanes.heavy]
     with serve_in_thread(app) as base, httpx.Client(base_url=base, timeout=60) as http:
-        assert http.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # both workers warm
+        assert http.get("/sparql", params={"query": "ASK {}"}).status_code == 200  # interactive workers warm
+        assert lanes.heavy.wait_ready(60)  # the heavy pool starts on first use: here, before the clock runs
+        pools = [lanes.interactive, lanes.heavy]
         before = set().union(*(pool.pids() for pool in pools))
         slow: dict[str, httpx.Response] = {}
         thread = threading.Thread(target=lambda: slow.update(r=http.get("/sparql", params={"query": ENDLESS, "timeout": "2"})))
