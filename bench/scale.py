@@ -153,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             return f"over {args.timeout:.0f} s (HTTP 504)" if q["status"] == 504 else f"HTTP {q['status']}"
         n = "" if q["runs"] >= 3 else f", n={q['runs']}"
         value = f"{q['p50_ms']:,.0f}" if q["p50_ms"] >= 10 else f"{q['p50_ms']:.1f}"
+        if q["rows"] is None:  # the warm-up answered, a timed request did not
+            return f"{value} (then HTTP {q['status']}{n})"
         return f"{value} ({q['rows']:,} rows{n})"
 
     print(f"\ncanned queries uncached (--response-cache 0), p50 of {args.runs} sequential requests in ms "
