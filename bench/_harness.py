@@ -443,6 +443,7 @@ def wrk(url: str, *, body_file: Path | None = None, accept: str = SPARQL_JSON, d
     raw = json.loads(line[len("WRK_JSON "):])
     seconds = raw["duration_us"] / 1e6
     errors = raw["errors_status"] + raw["errors_timeout"] + raw["errors_connect"] + raw["errors_read"]
-    return {"requests": raw["requests"], "req_s": raw["requests"] / seconds if seconds else 0.0,
+    answered = raw["requests"] - raw["errors_status"]  # wrk counts a non-2xx/3xx answer as a request too
+    return {"requests": raw["requests"], "req_s": answered / seconds if seconds else 0.0,
             "p50_ms": raw["p50_us"] / 1000, "p99_ms": raw["p99_us"] / 1000, "errors": errors,
             "errors_status": raw["errors_status"], "errors_timeout": raw["errors_timeout"], "seconds": seconds}

@@ -20,6 +20,11 @@ timeouts, RSS per round. Timing claims live here, never in tests.
     python -m bench.load                       # 3 rounds of 60 s, 50 clients thinking 0.5 s, var/store
     python -m bench.load --think 0             # the same, flat out (an overload: heavy queries time out)
     python -m bench.load --duration 10 --runs 1 --clients 20
+    python -m bench.load -- --response-cache 0   # every request evaluated (the cache off)
+
+Every request kind repeats a few fixed texts, so with the response cache on (the default) the
+server answers most of them from memory after their first answer; ``-- --response-cache 0``
+measures the query lanes themselves.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ class Record:
     status: int
     seconds: float
     deliberate: bool = False
+    detail: str = ""  # the start of a 5xx answer's message (what went wrong, for the report)
 
 
 @dataclass
@@ -71,9 +77,9 @@ class Round:
             self.records.append(record)
 
 
-def serve(store: Path) -> tuple[subprocess.Popen[str], str]:
+def serve(store: Path, extra: list[str]) -> tuple[subprocess.Popen[str], str]:
     command = [sys.executable, "-m", "server", "serve", "--store", str(store), "--host", "127.0.0.1", "--port", "0",
-               "--wikidata-endpoint", "none"]
+               "--wikidata-endpoint", "none", *extra]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -130,12 +136,15 @@ def client(index: int, base: str, deadline: float, canned: list[str], result: Ro
                 request = ("GET", "/sparql", {"query": ENDLESS if deliberate else HEAVY, "timeout": "3" if deliberate else "10"}, {})
             method, path, params, headers = request
             started = time.monotonic()
+            detail = ""
             try:
                 response = http.request(method, path, params=params, headers=headers)
                 status = response.status_code
-            except httpx.HTTPError:
-                status = 599  # no answer at all
-            result.add(Record(kind, status, time.monotonic() - started, deliberate and status == 504))
+                if status >= 500:
+                    detail = response.text[:160]
+            except httpx.HTTPError as exc:
+                status, detail = 599, type(exc).__name__  # no answer at all
+            result.add(Record(kind, status, time.monotonic() - started, deliberate and status == 504, detail))
             if status in (429, 503):
                 time.sleep(float(response.headers.get("Retry-After", "1")))
             elif think:
@@ -163,6 +172,7 @@ def summary(result: Round, duration: float, rss: int) -> dict:
             "statuses": dict(sorted(Counter(r.status for r in records).items())),
         }
     errors = [r for r in result.records if r.status >= 500 and not r.deliberate and r.status != 503]
+    why = Counter(f"{r.status} {r.kind} {scrub(r.detail)}" for r in result.records if r.status >= 500 and not r.deliberate)
     return {
         "requests": len(result.records),
         "req_per_s": round(len(result.records) / duration, 1),
@@ -172,7 +182,13 @@ def summary(result: Round, duration: float, rss: int) -> dict:
         "deliberate_timeouts_504": sum(1 for r in result.records if r.deliberate),
         "rss_mib": round(rss / 1024, 1),
         "kinds": kinds,
+        "errors_by_message": dict(why.most_common()),
     }
+
+
+def scrub(message: str) -> str:
+    """A 5xx message with its numbers (seconds, counts) blanked, so alike ones count together."""
+    return re.sub(r"\d+(\.\d+)?", "N", message)
 
 
 def main() -> None:
@@ -185,6 +201,8 @@ def main() -> None:
     parser.add_argument("--heavy-share", type=float, default=WEIGHTS["heavy"],
                         help=f"share of heavy requests (default {WEIGHTS['heavy']}; the rest keeps its proportions)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("serve_args", nargs="*", metavar="-- SERVE-OPTION",
+                        help="passed on to citykg serve, after --, e.g. -- --response-cache 0")
     args = parser.parse_args()
     if not args.store.exists():
         subprocess.run([sys.executable, "-m", "server", "build", "--store", str(args.store)], cwd=REPO, check=True,
@@ -192,7 +210,7 @@ def main() -> None:
     light = {kind: share for kind, share in WEIGHTS.items() if kind != "heavy"}
     weights = {kind: share / sum(light.values()) * (1 - args.heavy_share) for kind, share in light.items()}
     weights["heavy"] = args.heavy_share
-    process, base = serve(args.store)
+    process, base = serve(args.store, args.serve_args)
     rounds = []
     try:
         canned = canned_urls(base)

@@ -24,6 +24,7 @@ Nothing is extrapolated: a size not run is not reported.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import urllib.parse
@@ -42,39 +43,74 @@ def tree_rss_mb(pid: int) -> float:
     return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
 
 
-def run_size(size: int, runs: int, timeout: float, budget: float) -> dict:
+def built_store(size: int, reuse: bool, stores: dict[int, Path]) -> tuple[Path, Path, dict]:
+    """(work directory, store, build measures): built by ``citykg build`` now, or one built before
+    (``--reuse``: the last build of this size; ``--store N=DIR``: any store of that corpus, its
+    ``build.json`` beside it if any), whose build figures are then only informational."""
+    work = h.VAR / "scale" / str(size)
+    given = stores.get(size)
+    if given is not None or (reuse and (work / "build.json").exists()):
+        store = given or work / "store"
+        record = (store.parent / "build.json") if (store.parent / "build.json").exists() else work / "build.json"
+        built = json.loads(record.read_text()) if record.exists() else {}
+        built.setdefault("reused", str(store))
+        print(f"\n== {size} documents: reusing the store {store}", flush=True)
+        return work, store, built
     print(f"\n== {size} documents: citykg build ...", flush=True)
     work, built = h.build_generated(f"scale/{size}", size)
+    (work / "build.json").write_text(json.dumps(built, indent=1) + "\n")
     print(f"   {built['wall_s']:.1f} s, peak RSS {built['peak_rss_mb']:.0f} MiB, store {built['store_mb']:.0f} MiB, "
           f"{built['quads']} quads, {built['cities']} cities", flush=True)
-    cities = h.sample_cities(work / "store", 2)
+    return work, work / "store", built
+
+
+def time_queries(server: h.Server, cities: list[str], runs: int, timeout: float, budget: float,
+                 fill: bool) -> dict[str, dict]:
+    """Every canned query's p50 over ``runs`` sequential requests after one warm-up (which, with
+    ``fill``, is also what puts the answer in the response cache)."""
+    queries: dict[str, dict] = {}
+    for query in h.canned_queries():
+        arguments = h.canned_arguments(query, cities)
+        url = f"{server.url}/queries/{query.name}.json"
+        if arguments:
+            url += "?" + urllib.parse.urlencode(arguments)
+        status, data, first = h.http_once(url, accept="application/json", timeout=timeout + 30)
+        times: list[float] = []
+        while status == 200 and len(times) < runs and (fill or not times or sum(times) / 1000 + first < budget):
+            status, data, seconds = h.http_once(url, accept="application/json", timeout=timeout + 30)
+            times.append(seconds * 1000)
+        queries[query.name] = {"status": status, "rows": h.result_rows(data) if status == 200 else None,
+                               "p50_ms": statistics.median(times) if times else None,
+                               "runs": len(times), "min_ms": min(times, default=None),
+                               "max_ms": max(times, default=None), "warm_up_ms": first * 1000,
+                               "arguments": arguments,
+                               "error": None if status == 200 else data[:300].decode("utf-8", "replace")}
+        shown = f"{queries[query.name]['p50_ms']:.1f} ms (n={len(times)})" if times else f"HTTP {status}"
+        print(f"   {query.name:32} {shown:>12}  rows {queries[query.name]['rows']}", flush=True)
+    return queries
+
+
+def run_size(size: int, runs: int, timeout: float, budget: float, reuse: bool = False,
+             stores: dict[int, Path] | None = None, cached: bool = True) -> dict:
+    work, store, built = built_store(size, reuse, stores or {})
+    cities = h.sample_cities(store, 2)
     wikidata = h.Server("oxigraph serve (empty, as Wikidata)",
                         [h.tool("oxigraph"), "serve", "--bind", f"{h.HOST}:{(port := h.free_port())}"],
                         port, "/query?query=ASK%7B%7D", work / "wikidata.log")
-    queries: dict[str, dict] = {}
-    with wikidata, h.citykg_server(work / "store", work / "citykg.log", "--timeout", str(timeout),
-                                   "--max-timeout", str(timeout), "--max-rows", "100000000",
-                                   "--wikidata-endpoint", f"{wikidata.url}/query") as server:
-        for query in h.canned_queries():
-            arguments = h.canned_arguments(query, cities)
-            url = f"{server.url}/queries/{query.name}.json"
-            if arguments:
-                url += "?" + urllib.parse.urlencode(arguments)
-            status, data, first = h.http_once(url, accept="application/json", timeout=timeout + 30)
-            times: list[float] = []
-            while status == 200 and len(times) < runs and (not times or sum(times) / 1000 + first < budget):
-                status, data, seconds = h.http_once(url, accept="application/json", timeout=timeout + 30)
-                times.append(seconds * 1000)
-            queries[query.name] = {"status": status, "rows": h.result_rows(data) if status == 200 else None,
-                                   "p50_ms": statistics.median(times) if times else None,
-                                   "runs": len(times), "min_ms": min(times, default=None),
-                                   "max_ms": max(times, default=None), "warm_up_ms": first * 1000,
-                                   "arguments": arguments,
-                                   "error": None if status == 200 else data[:300].decode("utf-8", "replace")}
-            shown = f"{queries[query.name]['p50_ms']:.1f} ms (n={len(times)})" if times else f"HTTP {status}"
-            print(f"   {query.name:32} {shown:>12}  rows {queries[query.name]['rows']}", flush=True)
-        serve_rss = tree_rss_mb(server.proc.pid)
-    return {"documents": size, "build": built, "serve_rss_mb_after_queries": serve_rss, "queries": queries}
+    limits = ["--timeout", str(timeout), "--max-timeout", str(timeout), "--max-rows", "100000000",
+              "--max-response", "1G", "--wikidata-endpoint"]
+    result: dict = {"documents": size, "build": built}
+    with wikidata:
+        print(f"   uncached (--response-cache 0; load average {h.loadavg()}):", flush=True)
+        with h.citykg_server(store, work / "citykg.log", *limits, f"{wikidata.url}/query", "--response-cache", "0") as server:
+            result["queries"] = time_queries(server, cities, runs, timeout, budget, fill=False)
+            result["serve_rss_mb_after_queries"] = tree_rss_mb(server.proc.pid)
+        if cached:
+            print(f"   cached (the response cache on; load average {h.loadavg()}):", flush=True)
+            with h.citykg_server(store, work / "citykg-cached.log", *limits, f"{wikidata.url}/query",
+                                 "--response-cache", "1G") as server:
+                result["cached"] = time_queries(server, cities, runs, timeout, budget, fill=True)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,32 +120,50 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="timed requests per canned query (default 5)")
     ap.add_argument("--timeout", type=float, default=120,
                     help="citykg serve query timeout, seconds (default 120): a slower query is reported as its 504")
+    ap.add_argument("--reuse", action="store_true", help="use the store the last run built for a size (its build figures kept)")
+    ap.add_argument("--store", action="append", default=[], metavar="N=DIR",
+                    help="serve DIR as the store of N documents (built before, e.g. by another build); repeatable")
+    ap.add_argument("--no-cached", action="store_true", help="leave out the second pass with the response cache on")
     ap.add_argument("--budget", type=float, default=60,
                     help="seconds per query after which no further timed request starts (default 60; at least one runs)")
     args = ap.parse_args(argv)
     sizes = sorted(set(args.sizes + ([100000] if args.full else [])))
 
-    results = [run_size(size, args.runs, args.timeout, args.budget) for size in sizes]
+    stores = {int(item.split("=", 1)[0]): Path(item.split("=", 1)[1]) for item in args.store}
+    sizes = sorted(set(sizes) | set(stores))
+    results = [run_size(size, args.runs, args.timeout, args.budget, args.reuse, stores, not args.no_cached)
+               for size in sizes]
 
-    print("\nbuild and store (targets for 100,000 documents: under 5 minutes and 2 GB)")
+    def number(value: object, form: str = ",.0f") -> str:
+        return "-" if value is None else format(value, form)
+
+    print("\nbuild and store (targets for 100,000 documents: under 5 minutes and 2 GB; a reused store's figures are"
+          " those of the build that made it)")
     build_table = h.table(
-        ["documents", "cities", "quads", "build (s)", "documents / s", "build peak RSS (MiB)", "store (MiB)",
-         "serve RSS after queries (MiB)"],
-        [[f"{r['documents']:,}", f"{r['build']['cities']:,}", f"{r['build']['quads']:,}", f"{r['build']['wall_s']:.1f}",
-          f"{r['documents'] / r['build']['wall_s']:.0f}", f"{r['build']['peak_rss_mb']:.0f}",
-          f"{r['build']['store_mb']:.0f}", f"{r['serve_rss_mb_after_queries']:.0f}"] for r in results])
+        ["documents", "cities", "quads", "build (s)", "build peak RSS (MiB)", "store (MiB)",
+         "serve RSS after queries (MiB)", "store built by"],
+        [[f"{r['documents']:,}", number(r['build'].get('cities')), number(r['build'].get('quads')),
+          number(r['build'].get('wall_s'), ",.1f"), number(r['build'].get('peak_rss_mb')),
+          number(r['build'].get('store_mb')), f"{r['serve_rss_mb_after_queries']:.0f}",
+          r['build'].get('built_by') or ("this run" if "reused" not in r['build'] else "an earlier run")]
+         for r in results])
 
     def cell(q: dict) -> str:
         if q["p50_ms"] is None:
             return f"over {args.timeout:.0f} s (HTTP 504)" if q["status"] == 504 else f"HTTP {q['status']}"
         n = "" if q["runs"] >= 3 else f", n={q['runs']}"
         value = f"{q['p50_ms']:,.0f}" if q["p50_ms"] >= 10 else f"{q['p50_ms']:.1f}"
+        if q["rows"] is None:  # the warm-up answered, a timed request did not
+            return f"{value} (then HTTP {q['status']}{n})"
         return f"{value} ({q['rows']:,} rows{n})"
 
-    print(f"\ncanned queries, p50 of {args.runs} sequential requests in ms (target: under 1,000 ms at 100,000 cities)")
+    print(f"\ncanned queries uncached (--response-cache 0), p50 of {args.runs} sequential requests in ms "
+          "(target: under 1,000 ms at 100,000 cities); then the same with the response cache on")
     names = list(results[0]["queries"])
-    query_table = h.table(["query"] + [f"{r['documents']:,} documents" for r in results],
-                          [[name] + [cell(r["queries"][name]) for r in results] for name in names])
+    headers = ["query"] + [f"{r['documents']:,} documents" for r in results]
+    headers += [f"{r['documents']:,} cached" for r in results if "cached" in r]
+    query_table = h.table(headers, [[name] + [cell(r["queries"][name]) for r in results]
+                                    + [cell(r["cached"][name]) for r in results if "cached" in r] for name in names])
     h.save("scale", {"args": vars(args), "sizes": results, "build_table": build_table, "query_table": query_table})
     return 0
 

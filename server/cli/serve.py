@@ -63,6 +63,8 @@ def add_commands(commands: argparse._SubParsersAction, store_default: Path = DEF
                        help=f"requests that may wait for a heavy worker before a 503 (default: {admission.DEFAULT_HEAVY_QUEUE})")
     limit.add_argument("--per-client", type=_count, default=admission.DEFAULT_PER_CLIENT, metavar="N",
                        help=f"requests one client address may have in progress before a 429; 0: no limit (default: {admission.DEFAULT_PER_CLIENT})")
+    limit.add_argument("--response-cache", type=_size, default=None, metavar="BYTES",
+                       help="answers kept in memory per store version, e.g. 64M; 0: none (default: 64 MiB)")
     limit.add_argument("--trusted-proxies", type=_count, default=0, metavar="N",
                        help="reverse proxies in front of this server whose X-Forwarded-For/-Proto/-Host are believed (default: 0)")
     limit.add_argument("--network-guard", choices=("auto", "required", "off"), default="auto",
@@ -122,6 +124,8 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
         config["CITYKG_BASE_IRI"] = args.base_iri
     if args.max_rows:
         config["CITYKG_MAX_ROWS"] = args.max_rows
+    if args.response_cache is not None:
+        config["CITYKG_RESPONSE_CACHE"] = args.response_cache
     try:
         serving = Serving(config, args.host, args.port)  # StoreError (no store) is reported by cli.main
     except OSError as exc:

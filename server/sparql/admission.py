@@ -7,8 +7,16 @@
   pool's workers run at a lower CPU priority (``nice``), and it has its own queue bound, so
   however many heavy queries arrive, an interactive worker is never held longer than the budget
   and cheap queries never queue behind heavy ones.
+- **No start without time to finish.** The heavy lane remembers how long it recently took to
+  answer each heavy query (a running mean of its answered runs, so it follows the machine's
+  load); when waiting for a heavy worker left less of a request's timeout than that, the query
+  is not started: 503 with ``Retry-After`` at once, rather than a worker held until a 504 while
+  other heavy queries wait (a timeout shorter than that time is left to say so itself).
 - **Bounded queues.** Each pool lets at most ``max_waiting`` requests wait for a worker; the
   next gets 503 with ``Retry-After`` (``server.sparql.executor``).
+- **Lookups in-process.** A query proven cheap before it runs (one triple pattern about one
+  IRI with a bounded number of statements: ``server.sparql.lookup``) is answered in the server
+  process, with no worker hop; every other query takes the lanes above.
 - **Per-client concurrency** (``ClientSlots``): one client (an address) may have at most
   ``per_client`` requests in progress; the next gets 429 with ``Retry-After``.
 """
@@ -20,7 +28,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -44,9 +52,12 @@ class Lanes:
                  budget: float = DEFAULT_INTERACTIVE_BUDGET) -> None:
         self.interactive, self.heavy_config, self.budget = interactive, heavy_config, budget
         self._heavy: Executor | None = None
-        self._heavy_queries: OrderedDict[str, None] = OrderedDict()
+        # heavy query fingerprints, with how long the heavy lane recently took for each (None: not yet)
+        self._heavy_queries: OrderedDict[str, float | None] = OrderedDict()
         self._lock = threading.Lock()
         self.moved = 0  # queries moved from the interactive to the heavy lane
+        # lookups proven cheap run here, with no worker (server.sparql.lookup); None: every query in a worker
+        self.local: Callable[[QueryRequest], QueryResponse | None] | None = None
 
     @property
     def heavy(self) -> Executor | None:
@@ -65,6 +76,10 @@ class Lanes:
 
     def run(self, request: QueryRequest, timeout: float | None = None) -> QueryResponse:
         limit = self.interactive.effective_timeout(timeout)
+        if self.local is not None:
+            answer = self.local(request)
+            if answer is not None:
+                return answer
         if self.heavy_config is None:
             return self.interactive.run_for(request, limit)
         key = fingerprint(request)
@@ -84,21 +99,36 @@ class Lanes:
                 f"the query ran longer than {limit:g} s and was stopped; "
                 f"simplify it or add a LIMIT (this endpoint allows at most {self.config.max_timeout:g} s)"
             )
+        needs = self.took(key)
+        if needs and needs > limit:
+            needs = None  # never enough time, waiting or not: run it and let the timeout say so
         heavy = self.heavy
         if heavy is None:  # closed meanwhile
             return self.interactive.run_for(request, remaining, shown_limit=limit)
-        return heavy.run_for(request, remaining, shown_limit=limit)
+        return heavy.run_for(request, remaining, shown_limit=limit, min_run=needs or 0.0,
+                             ran=lambda seconds: self._ran(key, seconds))
 
     def is_heavy(self, key: str) -> bool:
         with self._lock:
             return key in self._heavy_queries
 
+    def took(self, key: str) -> float | None:
+        """How long the heavy lane recently took to answer this query, in seconds (None: never yet)."""
+        with self._lock:
+            return self._heavy_queries.get(key)
+
     def _remember(self, key: str) -> None:
         with self._lock:
-            self._heavy_queries[key] = None
+            self._heavy_queries[key] = self._heavy_queries.get(key)
             self._heavy_queries.move_to_end(key)
             while len(self._heavy_queries) > _REMEMBERED:
                 self._heavy_queries.popitem(last=False)
+
+    def _ran(self, key: str, seconds: float) -> None:
+        with self._lock:
+            if key in self._heavy_queries:
+                known = self._heavy_queries[key]
+                self._heavy_queries[key] = seconds if known is None else (known + seconds) / 2
 
     @property
     def network_guard(self) -> str | None:

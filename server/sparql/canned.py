@@ -137,6 +137,16 @@ class Context:
     base: str
     prefixes: dict[str, str]
     choices: dict[tuple[str, str], list[Choice]] = field(default_factory=dict)
+    _value_sets: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    def allows(self, parameter: Parameter, value: str) -> bool:
+        """Whether ``value`` is one of the parameter's allowed values (a set made once per
+        source: a city parameter has one value per city)."""
+        key = parameter.source_key or ("values", parameter.name)
+        values = self._value_sets.get(key)
+        if values is None:
+            values = self._value_sets[key] = frozenset(choice.value for choice in self.allowed(parameter) or [])
+        return value in values
 
     def allowed(self, parameter: Parameter) -> list[Choice] | None:
         if parameter.values is not None:
@@ -297,6 +307,7 @@ def _scalar_text(value: object) -> str:
 # --- the store context --------------------------------------------------------------------
 
 Runner = Callable[[QueryRequest], QueryResponse]
+CONTEXT_ROWS = 100_000_000  # rows of the context queries (the store's own values, not a client's answer)
 
 _BASE_QUERY = """SELECT ?g WHERE { GRAPH ?g { ?g a <https://w3id.org/citykg/ontology#Snapshot> } } LIMIT 1"""
 _SCHEMES_QUERY = """SELECT DISTINCT ?scheme WHERE { ?scheme a <http://www.w3.org/2004/02/skos/core#ConceptScheme> }"""
@@ -312,7 +323,9 @@ GROUP BY ?_class_iri ?value ORDER BY ?label ?value"""
 
 def load_context(run: Runner, queries: Iterable[CannedQuery], default_base: str) -> Context:
     """Base IRI, prefixes and allowed values, read through ``run`` (in-process for the CLI,
-    the worker pool for HTTP) with the scheme or class bound as a parameter like any other."""
+    the worker pool for HTTP) with the scheme or class bound as a parameter like any other.
+    These are citykg's own queries, bounded by the data (one row per city at most), so the row
+    cap for clients' answers does not apply to them: 100,000 cities are 100,000 allowed values."""
     base = default_base
     for row in _select(run, QueryRequest(_BASE_QUERY)):
         graph = row["g"]
@@ -322,7 +335,7 @@ def load_context(run: Runner, queries: Iterable[CannedQuery], default_base: str)
     prefixes["ckg"] = base
     for path in DATA_PATHS:
         prefixes[path] = f"{base}{path}/"
-    for row in _select(run, QueryRequest(_SCHEMES_QUERY)):
+    for row in _select(run, QueryRequest(_SCHEMES_QUERY, max_rows=CONTEXT_ROWS)):
         scheme = row["scheme"]
         slug = scheme.rsplit("/", 1)[-1]
         if scheme.startswith(f"{base}vocab/") and re.match(r"^[A-Za-z][A-Za-z0-9_\-]*$", slug):
@@ -331,9 +344,9 @@ def load_context(run: Runner, queries: Iterable[CannedQuery], default_base: str)
     keys = {p.source_key for q in queries for p in q.parameters if p.source_key}
     for kind, key in sorted(keys):  # type: ignore[misc]
         if kind == "scheme":
-            request = QueryRequest(_SCHEME_VALUES, {"_scheme_iri": str(NamedNode(f"{base}vocab/{key}"))})
+            request = QueryRequest(_SCHEME_VALUES, {"_scheme_iri": str(NamedNode(f"{base}vocab/{key}"))}, max_rows=CONTEXT_ROWS)
         else:
-            request = QueryRequest(_CLASS_VALUES, {"_class_iri": str(NamedNode(key))})
+            request = QueryRequest(_CLASS_VALUES, {"_class_iri": str(NamedNode(key))}, max_rows=CONTEXT_ROWS)
         context.choices[(kind, key)] = [
             Choice(row["value"], row.get("label") or row["value"]) for row in _select(run, request)
         ]
@@ -405,7 +418,7 @@ def _iri(param: Parameter, raw: str, context: Context) -> NamedNode:
     except ValueError as exc:
         raise CannedQueryError(f"parameter {param.name!r}: {raw!r} is not an absolute IRI ({exc})", param.name) from None
     allowed = context.allowed(param)
-    if allowed is not None and node.value not in {choice.value for choice in allowed}:
+    if allowed is not None and not context.allows(param, node.value):
         examples = ", ".join(_short(c.value, context) for c in allowed[:5]) + (", …" if len(allowed) > 5 else "")
         raise CannedQueryError(
             f"parameter {param.name!r}: {raw!r} is not one of the {len(allowed)} allowed values "

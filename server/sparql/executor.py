@@ -40,7 +40,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from multiprocessing import reduction
 from multiprocessing.connection import Connection
@@ -124,7 +124,7 @@ def _worker_main(conn: Connection, settings: dict[str, Any], stderr_path: str) -
     if guard is None:
         return
     _bound(settings, stderr_path)
-    from server.sparql.execute import execute
+    from server.sparql.execute import CheckedQueries, execute
     from server.store.backends import backend
     from server.store.interface import StoreError
     from server.store.prefixes import store_prefixes
@@ -135,15 +135,16 @@ def _worker_main(conn: Connection, settings: dict[str, Any], stderr_path: str) -
     store: Any = None
     version: str | None = None
     prefixes: dict[str, str] = {}
+    checked = CheckedQueries()  # query texts that passed the checks, for this version
 
     def current_store() -> Any:
-        nonlocal store, version, prefixes
+        nonlocal store, version, prefixes, checked
         latest = source.version()
         if latest != version:
             store = None
             gc.collect()  # close the previous version before opening the next
             store = source.open()
-            version, prefixes = latest, store_prefixes(store)
+            version, prefixes, checked = latest, store_prefixes(store), CheckedQueries()
         return store
 
     try:
@@ -174,7 +175,7 @@ def _worker_main(conn: Connection, settings: dict[str, Any], stderr_path: str) -
             return
         fatal = False
         try:
-            reply: tuple[str, Any] = ("ok", execute(current_store(), request, prefixes=prefixes, **options))
+            reply: tuple[str, Any] = ("ok", execute(current_store(), request, prefixes=prefixes, checked=checked, **options))
         except SparqlError as exc:
             reply = ("error", exc)
         except StoreError as exc:
@@ -258,6 +259,12 @@ class _WorkerDied(Exception):
         self.killed_from_outside, self.error = killed_from_outside, error
 
 
+def too_little_left(lane: str, needs: float, left: float, limit: float) -> str:
+    """Why a query was not started: it needs more of its timeout than waiting left it."""
+    return (f"this query took {needs:.1f} s before, and waiting for a {lane} worker left {max(0.0, left):.1f} s "
+            f"of its {limit:g} s timeout, so it was not started; try again later")
+
+
 class Executor:
     """Runs requests on idle workers; one worker per request at a time, from any thread."""
 
@@ -294,15 +301,18 @@ class Executor:
         return self.run_for(request, self.effective_timeout(timeout))
 
     def run_for(self, request: QueryRequest, limit: float, shown_limit: float | None = None,
-                deadline: float | None = None) -> QueryResponse:
+                deadline: float | None = None, min_run: float = 0.0,
+                ran: Callable[[float], None] | None = None) -> QueryResponse:
         """``run`` with ``limit`` seconds of evaluation already checked (``effective_timeout``).
         Waiting for a worker may last until ``deadline`` (``time.monotonic()``; default: now +
         ``limit``), and evaluation never past it; a timeout message states ``shown_limit``
-        (default ``limit``): the request's whole allowance."""
+        (default ``limit``): the request's whole allowance. A query known to need ``min_run``
+        seconds is not started with less time left (503: a worker it would hold for nothing is
+        free for others); ``ran`` hears how long a successful evaluation took."""
         deadline = deadline if deadline is not None else time.monotonic() + limit
         for attempt in (1, 2):
             try:
-                return self._run_once(request, limit, shown_limit or limit, deadline)
+                return self._run_once(request, limit, shown_limit or limit, deadline, min_run, ran)
             except _WorkerDied as death:
                 if not death.killed_from_outside:
                     raise death.error from None
@@ -315,9 +325,15 @@ class Executor:
                 log.warning("a %s worker was killed from outside while running a query; retrying once", self.config.name)
         raise AssertionError("unreachable")
 
-    def _run_once(self, request: QueryRequest, limit: float, shown_limit: float, deadline: float) -> QueryResponse:
+    def _run_once(self, request: QueryRequest, limit: float, shown_limit: float, deadline: float,
+                  min_run: float = 0.0, ran: Callable[[float], None] | None = None) -> QueryResponse:
         worker = self._take(max(0.0, deadline - time.monotonic()), shown_limit)
-        limit = max(0.01, min(limit, deadline - time.monotonic()))
+        left = deadline - time.monotonic()
+        if min_run and left < min_run:
+            self._idle.put(worker)
+            raise Unavailable(too_little_left(self.config.name, min_run, left, shown_limit), retry_after=math.ceil(min_run))
+        limit = max(0.01, min(limit, left))
+        started = time.monotonic()
         replace = True
         with self._lock:
             self._busy += 1
@@ -340,6 +356,8 @@ class Executor:
             else:
                 self._idle.put(worker)
         if status == "ok":
+            if ran is not None:
+                ran(time.monotonic() - started)
             return payload
         raise payload
 

@@ -35,7 +35,7 @@ class QueryResponse:
     kind: str  # "solutions" | "boolean" | "graph"
     media_type: str
     body: bytes
-    rows: int | None = None
+    rows: int | None = None  # solutions or triples (for a large SELECT answer, at most this many)
 
 
 class SparqlError(CitykgError):

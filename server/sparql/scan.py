@@ -2,7 +2,8 @@
 
 A token-level reading with the SPARQL 1.1 grammar's terminals (IRIREF with its ``\\u`` escapes,
 PNAME_NS/PNAME_LN with PN_LOCAL escapes, strings, comments): cheap enough for every request
-(the form, for negotiation; UPDATE, to refuse it with a reason). For SERVICE it is the second
+(the form, for negotiation; UPDATE, to refuse it with a reason), and remembered per text for
+the texts clients repeat (``lru_cache``: these are pure functions of the text). For SERVICE it is the second
 net behind the grammar (``server.sparql.services``, which also resolves what it finds).
 
 The one place a token-level reading can differ from the parser is ``<``: after an operand
@@ -20,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 _PN_CHARS = r"\w\u00B7\u0300-\u036F\u203F-\u2040"
 _TOKEN = re.compile(
@@ -118,12 +120,14 @@ def _first_keyword(text: str) -> str:
     return first.text.lower() if first is not None and first.kind == "name" else ""
 
 
+@lru_cache(maxsize=1024)
 def is_update(text: str) -> bool:
     """True when the text is a SPARQL UPDATE request (its first operation's verb, after the
     prologue), so refusing it can say why instead of reporting a parse error."""
     return _first_keyword(text) in _UPDATE_VERBS
 
 
+@lru_cache(maxsize=1024)
 def query_form(text: str) -> str | None:
     """``"select"``, ``"ask"``, ``"construct"`` or ``"describe"``; None if unreadable.
 

@@ -99,7 +99,7 @@ def as_json(query: CannedQuery, parameters: Mapping[str, str], table: Table) -> 
         "rows": [dict(zip(table.columns, (plain(cell) for cell in row))) for row in table.rows],
         "truncated": False,
     }
-    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
+    return (json.dumps(document, ensure_ascii=False) + "\n").encode()  # no indent: the C encoder, 10x faster
 
 
 def as_csv(table: Table) -> bytes:

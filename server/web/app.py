@@ -32,11 +32,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mapper.rdf import DEFAULT_BASE
-from server.sparql import admission, federation, limits
+from server.sparql import admission, federation, limits, lookup
 from server.sparql.admission import ClientSlots, Lanes
 from server.sparql.executor import DEFAULT_SERVICE_ALLOWLIST, Executor, ExecutorConfig, default_workers
+from server.sparql.lookup import LocalLookups
 from server.sparql.request import DEFAULT_MAX_ROWS, BadRequest, SparqlError
 from server.store.backends import backend
+from server.web import caching
 from server.web.context import EXECUTOR, publish
 from server.web.views import compare, dataset, editor, home, openapi, queries, resources, search, sparql
 
@@ -63,6 +65,8 @@ DEFAULTS: dict[str, Any] = {  # every limit is listed, with its flag, in SECURIT
     "CITYKG_TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-For/-Proto/-Host count
     "CITYKG_PUBLIC_URL": "http://127.0.0.1:8000/",  # the URL clients use (VoID, service description)
     "CITYKG_BASE_IRI": DEFAULT_BASE,  # the data base IRI, for routes that mint IRIs
+    "CITYKG_RESPONSE_CACHE": caching.DEFAULT_CACHE_BYTES,  # bytes of answers kept per store version; 0: off
+    "CITYKG_LOOKUP_QUADS": lookup.DEFAULT_MAX_QUADS,  # a one-IRI lookup of at most this many statements runs in-process; 0: never
     # Wikidata federation (server.sparql.federation): the endpoint SERVICE calls reach through citykg's
     # forwarding proxy (None or "none": off), its cache directory (None: memory only), TTL, timeout
     "CITYKG_WIKIDATA_ENDPOINT": federation.DEFAULT_WIKIDATA_ENDPOINT,
@@ -138,6 +142,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.teardown_request(_give_client_slot_back)
     app.after_request(_cors)
     app.after_request(_security_headers)
+    # around the whole app: a 304 or a kept answer costs no Flask request nor client slot
+    caching.init_app(app, {**CORS_HEADERS, "X-Content-Type-Options": "nosniff"})
+    max_quads = int(app.config.get("CITYKG_LOOKUP_QUADS") or 0)
+    if store.evaluates_in_process and max_quads:  # lookups of one IRI: in this process (server.sparql.lookup)
+        clock = app.extensions[caching.RESPONSE_CACHE][0]
+        app.extensions[EXECUTOR].local = LocalLookups(store, app.extensions[EXECUTOR].config, clock.current, max_quads)
     app.register_error_handler(SparqlError, _sparql_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

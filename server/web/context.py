@@ -15,10 +15,12 @@ from pyoxigraph import RdfFormat, Triple, parse
 
 from mapper.rdf import DEFAULT_BASE
 from server.sparql.admission import Lanes
-from server.sparql.request import QueryRequest
+from server.sparql.request import QueryRequest, QueryResponse
+from server.sparql.services import MENTIONS_SERVICE
 from server.store.backends import CurrentVersion
 from server.store.interface import GraphReader, StoreBackend
 from server.store.prefixes import store_prefixes
+from server.web.caching import mark_uncacheable
 from server.web.describe import Linker
 
 EXECUTOR = "citykg.executor"
@@ -26,8 +28,24 @@ PUBLISHED = "citykg.published"
 
 
 def executor() -> Lanes:
-    """The app's worker pools: every query of every route runs there (timeout, caps, allowlist)."""
-    return current_app.extensions[EXECUTOR]
+    """The app's worker pools: every query of every route runs there (timeout, caps, allowlist).
+    A federated query (SERVICE) makes this request's answer uncacheable (``server.web.caching``)."""
+    return _Marking(current_app.extensions[EXECUTOR])
+
+
+class _Marking:
+    """The pools, telling the response cache about every query that calls out (SERVICE)."""
+
+    def __init__(self, lanes: Lanes) -> None:
+        self._lanes = lanes
+
+    def run(self, request: QueryRequest, timeout: float | None = None) -> QueryResponse:
+        if MENTIONS_SERVICE.search(request.query):
+            mark_uncacheable()
+        return self._lanes.run(request, timeout)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lanes, name)
 
 
 def public_url() -> str:

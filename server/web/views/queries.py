@@ -53,9 +53,9 @@ from server.sparql.catalogue import describe
 from server.sparql.executor import Executor
 from server.sparql.request import SparqlError, UnsupportedFormat
 from server.sparql.tables import Table, as_csv, as_json, plain, table_from_results, text
-from server.store.backends import backend
 from server.store.interface import StoreError
 from server.web import charts
+from server.web.caching import store_version
 from server.web.context import executor, linker
 from server.web.negotiation import accepted
 from server.web.render import page
@@ -79,7 +79,7 @@ class CannedState:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def context(self, executor: Executor) -> Context:
-        version = backend(executor.config.store).version()
+        version = store_version()
         with self._lock:
             if self._context is None or version != self._version:
                 self._context = load_context(executor.run, self.queries.values(), DEFAULT_BASE)

@@ -558,7 +558,8 @@ def test_503_when_no_worker_frees_up_within_the_timeout(seed_store) -> None:
 
 def test_503_at_once_when_the_queue_is_full(seed_store) -> None:
     """No place in the queue: the next request is told at once when to come back."""
-    application = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 1, "CITYKG_HEAVY_WORKERS": 0, "CITYKG_QUEUE": 0})
+    application = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 1, "CITYKG_HEAVY_WORKERS": 0, "CITYKG_QUEUE": 0,
+                              "CITYKG_RESPONSE_CACHE": 0})  # the second ASK must reach the queue, not the cache
     pool = application.extensions["citykg.executor"].interactive
     try:
         http = application.test_client()

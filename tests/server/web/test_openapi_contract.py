@@ -79,7 +79,10 @@ def test_every_operation_answers_as_documented(contract_app: Flask) -> None:
         @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
         def run(case) -> None:
-            statuses.append(case.call_and_validate(excluded_checks=excluded).status_code)
+            # identity: schemathesis's WSGI transport sends Accept-Encoding: gzip but does not
+            # decode, and large answers are gzipped for clients that accept it (server.web.caching)
+            statuses.append(case.call_and_validate(excluded_checks=excluded,
+                                                   headers={"Accept-Encoding": "identity"}).status_code)
 
         try:
             run()
