@@ -11,6 +11,13 @@ validated, kept and compressed as such.
   memory, least recently used out past ``CITYKG_RESPONSE_CACHE`` bytes (0: off), for the
   current version only: the first request after a rebuild empties it. An answer is stored only
   if the version did not change while it was computed.
+- **One evaluation for concurrent repeats.** While an answer that is not kept yet is being
+  computed, the same request (same key, same version) from other clients waits for it instead of
+  running the query again (as a caching proxy coalesces requests): a burst of one heavy query
+  costs one worker, not one per client. A waiter whose leader's answer was not kept (an error, a
+  federated answer) asks the app itself. At most ``MAX_FOLLOWERS`` wait at once (waiting holds a
+  server thread outside the app's per-client and queue bounds); further repeats are admitted as
+  usual.
 - **gzip.** An answer of at least ``GZIP_MIN_BYTES`` in a text-like media type goes out
   gzip-compressed to clients that accept it (compressed once, kept beside the plain bytes).
 
@@ -56,6 +63,9 @@ _UNCACHED_PATHS = ("/static/",)
 _COMPRESSIBLE = re.compile(r"^(text/|application/(.*\+)?(json|xml)$|application/(n-triples|n-quads|trig|javascript)$)")
 _BUILD_TIME = re.compile(r"(\d{8}T\d{6})")
 _UNKEPT_REMEMBERED = 4096  # requests remembered as answered no-store (federated), so never given a 304
+# requests that may wait for a twin's answer at once: waiting holds a server thread outside the
+# app's admission (its per-client and queue bounds), so beyond this a repeat is admitted as usual
+MAX_FOLLOWERS = 16
 _HOP_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "cache-control", "vary"}
 
 
@@ -236,6 +246,8 @@ class CachingMiddleware:
         self.app, self.clock, self.cache, self.public_url, self.max_body = app, clock, cache, public_url, max_body
         self.always = always  # a 304 repeats what a 200 would say about access (CORS, nosniff)
         self._unkept: OrderedDict[tuple[str, str], None] = OrderedDict()  # (version, key) answered no-store
+        self._in_flight: dict[tuple[str, str], threading.Event] = {}  # (version, key) being computed
+        self._followers = 0  # requests waiting for a twin's answer
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
@@ -255,12 +267,10 @@ class CachingMiddleware:
         if method in ("GET", "HEAD") and _not_modified(environ, tag, built):
             start_response("304 Not Modified", [*self.always, *_validators(tag, built)])
             return []
-        entry = self.cache.get(version, key) if self.cache.max_bytes else None
-        if entry is None:
-            entry = self._compute(environ, version, key)
-            if isinstance(entry, _Passed):
-                start_response(entry.status, entry.headers)
-                return [] if method == "HEAD" else entry.body
+        entry = self._kept_or_computed(environ, version, key) if self.cache.max_bytes else self._compute(environ, version, key)
+        if isinstance(entry, _Passed):
+            start_response(entry.status, entry.headers)
+            return [] if method == "HEAD" else entry.body
         body, headers = entry.body, list(entry.headers)
         if _gzip_wanted(environ, entry):
             if entry.gzipped is None:
@@ -271,6 +281,38 @@ class CachingMiddleware:
         headers += [("Content-Length", str(len(body))), *_validators(tag, built, vary=False)]
         start_response(_STATUS[entry.status], headers)
         return [] if method == "HEAD" else [body]
+
+    def _kept_or_computed(self, environ: dict, version: str, key: str) -> Entry | _Passed:
+        """The kept answer; else, when the same request is being computed already, the answer that
+        computation keeps (waiting for it); else the app's answer, computed here while others wait."""
+        entry = self.cache.get(version, key)
+        if entry is not None:
+            return entry
+        flight, done = (version, key), None
+        with self._lock:
+            leader = self._in_flight.get(flight)
+            if leader is None:
+                self._in_flight[flight] = done = threading.Event()
+            elif self._followers < MAX_FOLLOWERS:
+                self._followers += 1
+            else:
+                leader = done = None  # enough threads wait already: this one is admitted as usual
+        if leader is not None:
+            try:
+                leader.wait()  # the leader's app call is bounded by the query timeouts
+            finally:
+                with self._lock:
+                    self._followers -= 1
+            # not kept (an error, a federated answer, another client's 429): ask the app
+            return self.cache.get(version, key) or self._compute(environ, version, key)
+        if done is None:
+            return self._compute(environ, version, key)
+        try:
+            return self._compute(environ, version, key)
+        finally:
+            with self._lock:
+                del self._in_flight[flight]
+            done.set()
 
     def _key(self, environ: dict) -> str | None:
         """A digest of what the answer depends on (None: not cached). A POSTed body is read here

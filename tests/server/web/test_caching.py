@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from server.store.embedded import write_store
 from server.web.app import close_app, create_app
-from server.web.caching import Entry, ResponseCache, cache_stats
+from server.web.caching import CachingMiddleware, Entry, ResponseCache, cache_stats
 from server.web.context import EXECUTOR
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -247,3 +249,91 @@ def test_a_first_head_is_validated_and_kept_as_its_get(app: Flask) -> None:
         assert missing.status_code == 404 and missing.data == b"" and "ETag" not in missing.headers
     finally:
         app.extensions[EXECUTOR].run = counting._run
+
+
+# --- concurrent repeats: one evaluation ------------------------------------------------------
+
+
+class FixedClock:
+    """A store that never changes: version "v1", built at the epoch."""
+
+    @contextmanager
+    def pinned(self) -> Iterator[str]:
+        yield "v1"
+
+    def fresh(self) -> str:
+        return "v1"
+
+    def built_at(self, version: str) -> float:
+        return 0.0
+
+
+class Flights(dict):
+    """The middleware's in-flight table, noting when a request found its twin being computed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.joined = threading.Event()
+
+    def get(self, key, default=None):
+        found = super().get(key, default)
+        if found is not None:
+            self.joined.set()
+        return found
+
+
+def blocked_app(status: str) -> tuple[Callable, list[int], threading.Event]:
+    """A WSGI app answering ``status`` once released; it counts its calls."""
+    calls, release = [], threading.Event()
+
+    def app(environ: dict, start_response: Callable) -> list[bytes]:
+        calls.append(1)
+        release.wait(30)
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b"answer %d" % len(calls)]
+
+    return app, calls, release
+
+
+def concurrent_twins(status: str) -> tuple[list[int], list[tuple[str, bytes]]]:
+    """Two identical GETs, the second arriving while the first is computed; (app calls, answers)."""
+    app, calls, release = blocked_app(status)
+    middleware = CachingMiddleware(app, FixedClock(), ResponseCache(), lambda: "", 0, [])  # type: ignore[arg-type]
+    middleware._in_flight = flights = Flights()
+    answers: list[tuple[str, bytes]] = []
+
+    def get() -> None:
+        statuses: list[str] = []
+        body = b"".join(middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/queries/roles.json"},
+                                   lambda s, h: statuses.append(s)))
+        answers.append((statuses[0], body))
+
+    first = threading.Thread(target=get)
+    first.start()
+    while not calls:
+        time.sleep(0.01)
+    second = threading.Thread(target=get)
+    second.start()
+    assert flights.joined.wait(10), "the second request never found the first in flight"
+    release.set()
+    first.join(10), second.join(10)
+    return calls, answers
+
+
+def test_a_request_arriving_while_its_twin_is_computed_waits_for_that_answer() -> None:
+    calls, answers = concurrent_twins("200 OK")
+    assert len(calls) == 1
+    assert [body for _, body in answers] == [b"answer 1", b"answer 1"]
+
+
+def test_a_twin_whose_answer_was_not_kept_asks_the_app_itself() -> None:
+    calls, answers = concurrent_twins("503 Service Unavailable")
+    assert len(calls) == 2
+    assert sorted(status for status, _ in answers) == ["503 Service Unavailable"] * 2
+
+
+def test_waiting_twins_are_bounded_beyond_which_they_are_admitted_as_usual(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("server.web.caching.MAX_FOLLOWERS", 0)
+    calls, answers = concurrent_twins("200 OK")
+    assert len(calls) == 2  # the twin did not wait: it ran (through the app's admission)
+    assert all(status == "200 OK" for status, _ in answers)
