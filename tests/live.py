@@ -193,3 +193,18 @@ def serve_handler(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def empty_sparql_endpoint() -> Iterator[str]:
+    """A SPARQL endpoint on 127.0.0.1 where every query has no answer (Wikidata, offline); yields
+    its URL."""
+
+    class Empty(SparqlProtocolHandler):
+        requests: list[dict] = []
+
+        def answer(self, query: str) -> tuple[int, str, bytes, dict[str, str]]:
+            return 200, "application/sparql-results+json", b'{"head":{"vars":[]},"results":{"bindings":[]}}', {}
+
+    with serve_handler(Empty) as url:
+        yield url

@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from server.store.embedded import write_store
 from server.web.app import close_app, create_app
 from server.web.caching import CachingMiddleware, Entry, ResponseCache, cache_stats
 from server.web.context import EXECUTOR
+from tests.live import empty_sparql_endpoint
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 LABEL = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
@@ -161,45 +161,24 @@ def test_the_cache_can_be_turned_off(seed_store: Path) -> None:
         close_app(application)
 
 
-class EmptyWikidata(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:  # noqa: N802
-        body = b'{"head":{"vars":["x"]},"results":{"bindings":[]}}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_GET
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_federated_answers_are_not_kept(seed_store: Path) -> None:
     """A SERVICE query's answer depends on the remote endpoint, not only on the store."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EmptyWikidata)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    endpoint = f"http://127.0.0.1:{server.server_address[1]}/sparql"
-    application = make_app(seed_store, CITYKG_WIKIDATA_ENDPOINT=endpoint, CITYKG_WIKIDATA_CACHE=None,
-                           CITYKG_NETWORK_GUARD="off")
-    query = f"SELECT ?x WHERE {{ SERVICE <{endpoint}> {{ ?x ?p ?o }} }}"
-    try:
-        http = application.test_client()
-        first = http.get("/sparql", query_string={"query": query})
-        assert first.status_code == 200, first.data
-        assert "ETag" not in first.headers
-        counting = Counting(application)
-        assert http.get("/sparql", query_string={"query": query}).status_code == 200 and counting.runs == 1
-        later = http.get("/sparql", query_string={"query": query},
-                         headers={"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"})
-        assert later.status_code == 200 and counting.runs == 2  # never a 304: the endpoint may have changed
-    finally:
-        close_app(application)
-        server.shutdown()
-        server.server_close()
+    with empty_sparql_endpoint() as endpoint:
+        application = make_app(seed_store, CITYKG_WIKIDATA_ENDPOINT=endpoint, CITYKG_WIKIDATA_CACHE=None,
+                               CITYKG_NETWORK_GUARD="off")
+        query = f"SELECT ?x WHERE {{ SERVICE <{endpoint}> {{ ?x ?p ?o }} }}"
+        try:
+            http = application.test_client()
+            first = http.get("/sparql", query_string={"query": query})
+            assert first.status_code == 200, first.data
+            assert "ETag" not in first.headers
+            counting = Counting(application)
+            assert http.get("/sparql", query_string={"query": query}).status_code == 200 and counting.runs == 1
+            later = http.get("/sparql", query_string={"query": query},
+                             headers={"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"})
+            assert later.status_code == 200 and counting.runs == 2  # never a 304: the endpoint may have changed
+        finally:
+            close_app(application)
 
 
 def test_the_response_cache_is_bounded_by_bytes_and_by_version() -> None:

@@ -9,15 +9,14 @@ derandomized, so it is the same run every time and takes seconds.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from server.web.app import close_app, create_app
+from tests.live import empty_sparql_endpoint
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
@@ -29,37 +28,13 @@ EXAMPLES = 10
 CHECKS_LEFT_OUT = ("positive_data_acceptance",)
 
 
-class EmptyWikidata(BaseHTTPRequestHandler):
-    """Plays the Wikidata endpoint, offline: every query has no answer."""
-
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:  # noqa: N802
-        body = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/sparql-results+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_POST = do_GET
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def contract_app(seed_store: Path) -> Iterator[Flask]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EmptyWikidata)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    app = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 2, "CITYKG_PER_CLIENT": None,
-                      "CITYKG_WIKIDATA_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}/sparql",
-                      "CITYKG_WIKIDATA_CACHE": None})
-    yield app
-    close_app(app)
-    server.shutdown()
-    server.server_close()
+    with empty_sparql_endpoint() as endpoint:
+        app = create_app({"CITYKG_STORE": str(seed_store), "CITYKG_WORKERS": 2, "CITYKG_PER_CLIENT": None,
+                          "CITYKG_WIKIDATA_ENDPOINT": endpoint, "CITYKG_WIKIDATA_CACHE": None})
+        yield app
+        close_app(app)
 
 
 def test_every_operation_answers_as_documented(contract_app: Flask) -> None:
