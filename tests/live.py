@@ -147,6 +147,18 @@ def oxigraph_serve(location: Path | None, *options: str) -> Iterator[str]:
             process.wait()
 
 
+def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
+         headers: dict[str, str] | None = None) -> None:
+    """One complete answer from a stand-in server's handler: status, type, length, extra headers, body."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class SparqlProtocolHandler(BaseHTTPRequestHandler):
     """The query half of the SPARQL 1.1 Protocol (GET ``?query=``, POST form or
     ``application/sparql-query``) for stand-in endpoints; a subclass says what to answer."""
@@ -170,13 +182,7 @@ class SparqlProtocolHandler(BaseHTTPRequestHandler):
     def _reply(self, query: str) -> None:
         self.requests.append({"method": self.command, "headers": dict(self.headers), "query": query})
         status, content_type, body, headers = self.answer(query)
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+        send(self, status, body, content_type, headers)
 
     def log_message(self, *args: object) -> None:
         pass

@@ -20,6 +20,7 @@ import pytest
 from server.ingest import fetch as fetch_module
 from server.ingest.fetch import Fetcher
 from tests.ingest_fixtures import medellin_html
+from tests.live import send
 
 UA = "citykg-test/1.0 (tests)"
 CAP = 64 * 1024
@@ -58,17 +59,6 @@ class Server:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, ctype: str = "text/html; charset=utf-8",
-         headers: dict[str, str] | None = None) -> None:
-    handler.send_response(status)
-    handler.send_header("Content-Type", ctype)
-    handler.send_header("Content-Length", str(len(body)))
-    for name, value in (headers or {}).items():
-        handler.send_header(name, value)
-    handler.end_headers()
-    handler.wfile.write(body)
 
 
 def robots(text: str) -> Route:
