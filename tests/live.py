@@ -65,11 +65,21 @@ def serve_in_thread(app: Flask, threads: int = 6) -> Iterator[str]:
     """Serve ``app`` on waitress in a daemon thread; yields the base URL (no trailing slash)."""
     server = create_server(app, host="127.0.0.1", port=0, threads=threads)
     host, port = server.getsockname()[:2]
-    thread = threading.Thread(target=server.run, daemon=True)
+    closing = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:  # the loop's select() saw its sockets closed by close() below (as webtest's
+            if not closing.is_set():  # StopableWSGIServer allows); any other socket error is real
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://{host}:{port}"
     finally:
+        closing.set()
         server.close()
         thread.join(5)
 
