@@ -61,6 +61,24 @@ def test_every_parameterless_local_query_is_kept_and_the_rest_say_why(shelved: t
     assert "federated" in index["left"]["/queries/wikidata-population.json"]
 
 
+def test_each_query_is_evaluated_once_for_both_formats(seed_store: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.sparql.admission import Lanes
+
+    texts: list[str] = []
+    run = Lanes.run
+
+    def counted(self, request, timeout=None):
+        texts.append(request.query)
+        return run(self, request, timeout)
+
+    monkeypatch.setattr(Lanes, "run", counted)
+    index = precompute(store_version(seed_store), tmp_path, SETTINGS, timeout=30)
+    queries = load_queries()
+    kept = {path.rsplit("/", 1)[1].rsplit(".", 1)[0] for path in index["kept"]}
+    assert sorted(text for text in texts if text in {queries[name].text for name in kept}) == sorted(queries[name].text for name in kept)
+
+
 def test_kept_answers_are_the_apps_own_bytes_and_headers(shelved: tuple[Path, dict], live: Flask, served: Flask) -> None:
     counting = Counting(served)
     for path in sorted(shelved[1]["kept"]):
