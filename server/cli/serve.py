@@ -65,6 +65,11 @@ def add_commands(commands: argparse._SubParsersAction, store_default: Path = DEF
                        help=f"requests one client address may have in progress before a 429; 0: no limit (default: {admission.DEFAULT_PER_CLIENT})")
     limit.add_argument("--response-cache", type=_size, default=None, metavar="BYTES",
                        help="answers kept in memory per store version, e.g. 64M; 0: none (default: 64 MiB)")
+    limit.add_argument("--answers", default=None, metavar="DIR",
+                       help="where each build's canned answers are precomputed and kept (default: STORE.answers beside "
+                            "an embedded store; none: not precomputed)")
+    limit.add_argument("--precompute-timeout", type=_seconds, default=None, metavar="S",
+                       help="seconds each canned query may take while precomputing (default: 600)")
     limit.add_argument("--trusted-proxies", type=_count, default=0, metavar="N",
                        help="reverse proxies in front of this server whose X-Forwarded-For/-Proto/-Host are believed (default: 0)")
     limit.add_argument("--network-guard", choices=("auto", "required", "off"), default="auto",
@@ -126,6 +131,8 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
         config["CITYKG_MAX_ROWS"] = args.max_rows
     if args.response_cache is not None:
         config["CITYKG_RESPONSE_CACHE"] = args.response_cache
+    config["CITYKG_ANSWERS"] = _answers_dir(args.answers, store)
+    config["CITYKG_PRECOMPUTE_TIMEOUT"] = args.precompute_timeout
     try:
         serving = Serving(config, args.host, args.port)  # StoreError (no store) is reported by cli.main
     except OSError as exc:
@@ -151,6 +158,15 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
     print(f"citykg: network guard {serving.lanes.network_guard or 'starting'}; limits in SECURITY.md", flush=True)
     serving.run()
     return EXIT_OK
+
+
+def _answers_dir(given: str | None, store: Path | StoreBackend) -> str | None:
+    """Where precomputed answers go: as given, none, or beside an embedded store."""
+    if given is not None:
+        return None if given.lower() == "none" else given
+    if isinstance(store, StoreBackend):
+        return None  # a remote store cannot say when it changed: nothing is kept per build
+    return str(Path(store).with_name(Path(store).name + ".answers"))
 
 
 def _seconds(value: str) -> float:

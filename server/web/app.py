@@ -66,6 +66,8 @@ DEFAULTS: dict[str, Any] = {  # every limit is listed, with its flag, in SECURIT
     "CITYKG_PUBLIC_URL": "http://127.0.0.1:8000/",  # the URL clients use (VoID, service description)
     "CITYKG_BASE_IRI": DEFAULT_BASE,  # the data base IRI, for routes that mint IRIs
     "CITYKG_RESPONSE_CACHE": caching.DEFAULT_CACHE_BYTES,  # bytes of answers kept per store version; 0: off
+    "CITYKG_ANSWERS": None,  # directory of precomputed canned answers per build (server.web.precompute); None: none
+    "CITYKG_PRECOMPUTE_TIMEOUT": None,  # seconds per query while precomputing; None: server.web.precompute.DEFAULT_TIMEOUT
     "CITYKG_LOOKUP_QUADS": lookup.DEFAULT_MAX_QUADS,  # a one-IRI lookup of at most this many statements runs in-process; 0: never
     # Wikidata federation (server.sparql.federation): the endpoint SERVICE calls reach through citykg's
     # forwarding proxy (None or "none": off), its cache directory (None: memory only), TTL, timeout

@@ -52,8 +52,10 @@ from flask import Flask, Response, current_app, g
 from server.store.backends import backend
 from server.store.embedded import EmbeddedStore
 from server.store.interface import StoreBackend
+from server.web.shelf import Shelf, shelvable
 
 RESPONSE_CACHE = "citykg.response_cache"
+SHELF = "citykg.shelf"  # precomputed answers (server.web.precompute), when CITYKG_ANSWERS names a directory
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 GZIP_MIN_BYTES = 1024
 GZIP_LEVEL = 5  # most of level 9's saving on RDF and JSON, at a fraction of its time
@@ -211,10 +213,12 @@ def init_app(app: Flask, always: Mapping[str, str]) -> None:
     size = app.config.get("CITYKG_RESPONSE_CACHE", DEFAULT_CACHE_BYTES)
     clock, cache = VersionClock(backend(app.config["CITYKG_STORE"])), ResponseCache(int(size or 0))
     app.extensions[RESPONSE_CACHE] = (clock, cache)
+    answers = app.config.get("CITYKG_ANSWERS")
+    shelf = app.extensions[SHELF] = Shelf(answers) if answers and clock.names_builds else None
     if clock.names_builds:
         app.wsgi_app = CachingMiddleware(app.wsgi_app, clock, cache,  # type: ignore[method-assign]
                                          lambda: str(app.config.get("CITYKG_PUBLIC_URL")),
-                                         int(app.config.get("CITYKG_MAX_BODY") or 0), list(always.items()))
+                                         int(app.config.get("CITYKG_MAX_BODY") or 0), list(always.items()), shelf)
     app.after_request(_no_store_when_federated)
 
 
@@ -242,8 +246,9 @@ class CachingMiddleware:
 
     def __init__(self, app: Callable[[dict, StartResponse], Iterable[bytes]], clock: VersionClock,
                  cache: ResponseCache, public_url: Callable[[], str], max_body: int,
-                 always: list[tuple[str, str]]) -> None:
+                 always: list[tuple[str, str]], shelf: Shelf | None = None) -> None:
         self.app, self.clock, self.cache, self.public_url, self.max_body = app, clock, cache, public_url, max_body
+        self.shelf = shelf  # this build's precomputed answers, asked before the app
         self.always = always  # a 304 repeats what a 200 would say about access (CORS, nosniff)
         self._unkept: OrderedDict[tuple[str, str], None] = OrderedDict()  # (version, key) answered no-store
         self._in_flight: dict[tuple[str, str], threading.Event] = {}  # (version, key) being computed
@@ -267,7 +272,9 @@ class CachingMiddleware:
         if method in ("GET", "HEAD") and _not_modified(environ, tag, built):
             start_response("304 Not Modified", [*self.always, *_validators(tag, built)])
             return []
-        entry = self._kept_or_computed(environ, version, key) if self.cache.max_bytes else self._compute(environ, version, key)
+        entry = self._shelved(environ, version)
+        if entry is None:
+            entry = self._kept_or_computed(environ, version, key) if self.cache.max_bytes else self._compute(environ, version, key)
         if isinstance(entry, _Passed):
             start_response(entry.status, entry.headers)
             return [] if method == "HEAD" else entry.body
@@ -281,6 +288,14 @@ class CachingMiddleware:
         headers += [("Content-Length", str(len(body))), *_validators(tag, built, vary=False)]
         start_response(_STATUS[entry.status], headers)
         return [] if method == "HEAD" else [body]
+
+    def _shelved(self, environ: dict, version: str) -> Entry | None:
+        """The build's precomputed answer to this request, if it is one of those kept on disk."""
+        path = environ.get("PATH_INFO", "")
+        if self.shelf is None or not shelvable(environ.get("REQUEST_METHOD", "GET"), path, environ.get("QUERY_STRING", "")):
+            return None
+        kept = self.shelf.get(version, path)
+        return Entry(200, kept.headers, kept.body, kept.gzipped) if kept is not None else None
 
     def _kept_or_computed(self, environ: dict, version: str, key: str) -> Entry | _Passed:
         """The kept answer; else, when the same request is being computed already, the answer that
@@ -450,6 +465,9 @@ def _accepts_gzip(header: str) -> bool:
 
 
 def cache_stats(app: Flask) -> Mapping[str, Any]:
-    """What the response cache holds now (entries, bytes, bound)."""
+    """What the response cache holds now (entries, bytes, bound), and how many answers came
+    from the precomputed ones."""
     _, cache = app.extensions[RESPONSE_CACHE]
-    return {"entries": len(cache), "bytes": cache.bytes, "max_bytes": cache.max_bytes}
+    shelf = app.extensions.get(SHELF)
+    return {"entries": len(cache), "bytes": cache.bytes, "max_bytes": cache.max_bytes,
+            "precomputed_hits": shelf.hits if shelf is not None else 0}

@@ -18,7 +18,9 @@ from server.sparql.admission import Lanes
 from server.sparql.executor import ExecutorConfig
 from server.sparql.federation import WikidataProxy
 from server.web.app import PROXY, close_app, create_app
+from server.web.caching import RESPONSE_CACHE, SHELF
 from server.web.context import EXECUTOR
+from server.web.precompute import DEFAULT_TIMEOUT, Precomputer
 
 SPARE_THREADS = 8  # beyond workers and queue places: quick answers (static files, 429s) meanwhile
 
@@ -71,13 +73,27 @@ class Serving:
         self._server.close()
         close_app(self.app)
 
+    def precomputer(self) -> Precomputer | None:
+        """The supervisor of this app's precomputed answers (``CITYKG_ANSWERS``), not started."""
+        shelf = self.app.extensions.get(SHELF)
+        if shelf is None:
+            return None
+        clock = self.app.extensions[RESPONSE_CACHE][0]
+        timeout = float(self.app.config.get("CITYKG_PRECOMPUTE_TIMEOUT") or DEFAULT_TIMEOUT)
+        return Precomputer(shelf, clock.fresh, self.app.config, timeout)
+
     def run(self) -> None:
         signal.signal(signal.SIGTERM, _raise_interrupt)
+        precomputer = self.precomputer()
         try:
+            if precomputer is not None:
+                precomputer.start()
             self._server.run()
         except KeyboardInterrupt:
             pass
         finally:
+            if precomputer is not None:
+                precomputer.close()
             self._server.close()
             close_app(self.app)
 
