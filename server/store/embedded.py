@@ -200,37 +200,17 @@ def read(stream, blocks):  # reads on while bulk_load works, so the build never 
     # makes few steps; each step adds files the store then compacts (16 MiB steps: 10,000
     # documents 1.2x the CPU and 1.5x the size of one bulk_load), and 64 MiB bounds its memory.
     step, loaded = FIRST, 0
-    try:
-        while block := stream.read(step):
-            loaded += len(block)
-            if len(block) < step:  # the input ended: the build's readers are done and a core is
-                load(block)        # free, so the rest is loaded here, beside the step in progress
-                break
-            blocks.put(block + stream.readline())
-            step = min(LARGEST, max(FIRST, loaded))
-    except BaseException as error:
-        failures.append(error)
-    finally:
-        blocks.put(None)
+    while block := stream.read(step):
+        loaded += len(block)
+        blocks.put(block + stream.readline())
+        step = min(LARGEST, max(FIRST, loaded))
+    blocks.put(None)
 
-def load(block):
-    try:
-        store.bulk_load(input=block, format=RdfFormat.N_QUADS)
-    except BaseException as error:
-        failures.append(error)
-
-store = Store(sys.argv[1])
-failures = []
 blocks = queue.Queue(maxsize=2)
-reader = threading.Thread(target=read, args=(sys.stdin.buffer, blocks), daemon=True)
-reader.start()
-while not failures and (block := blocks.get()) is not None:
-    load(block)
-if failures:  # (the reader may be blocked on a full queue: not waited for)
-    raise failures[0]
-reader.join()
-if failures:
-    raise failures[0]
+threading.Thread(target=read, args=(sys.stdin.buffer, blocks), daemon=True).start()
+store = Store(sys.argv[1])
+while (block := blocks.get()) is not None:
+    store.bulk_load(input=block, format=RdfFormat.N_QUADS)
 store.flush()
 """
 
