@@ -142,11 +142,14 @@ PASSED_ON = ("CITYKG_MAX_ROWS", "CITYKG_MAX_RESPONSE", "CITYKG_MAX_NESTING", "CI
 
 class Precomputer:
     """Keeps the shelf in step with the store: for each new build, one child computing its
-    answers; older builds' answers removed. ``current`` gives the store's version now."""
+    answers; older builds' answers removed. ``current`` gives the store's version now;
+    ``warm``, if given, is called once per new build after the child starts (the serving app's
+    own per-build state, read before a request needs it)."""
 
     def __init__(self, shelf: Shelf, current: Callable[[], str], config: Mapping[str, Any],
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.shelf, self.current, self.timeout = shelf, current, timeout
+                 timeout: float = DEFAULT_TIMEOUT, warm: Callable[[], None] | None = None) -> None:
+        self.shelf, self.current, self.timeout, self.warm = shelf, current, timeout, warm
+        self._warmed: str | None = None
         self.config = {key: _jsonable(config.get(key)) for key in PASSED_ON if config.get(key) is not None}
         self._child: subprocess.Popen | None = None
         self._child_version: str | None = None
@@ -193,6 +196,9 @@ class Precomputer:
             )
         elif self._child is None:
             self.shelf.prune(keep=version)
+        if self.warm is not None and self._warmed != version:
+            self._warmed = version
+            self.warm()
 
     def wait(self, timeout: float) -> bool:
         """Whether the current build's answers were all computed within ``timeout`` seconds."""

@@ -21,6 +21,7 @@ from server.web.app import PROXY, close_app, create_app
 from server.web.caching import RESPONSE_CACHE, SHELF
 from server.web.context import EXECUTOR
 from server.web.precompute import DEFAULT_TIMEOUT, Precomputer
+from server.web.views.queries import load_current_context
 
 SPARE_THREADS = 8  # beyond workers and queue places: quick answers (static files, 429s) meanwhile
 
@@ -80,7 +81,12 @@ class Serving:
             return None
         clock = self.app.extensions[RESPONSE_CACHE][0]
         timeout = float(self.app.config.get("CITYKG_PRECOMPUTE_TIMEOUT") or DEFAULT_TIMEOUT)
-        return Precomputer(shelf, clock.fresh, self.app.config, timeout)
+
+        def warm() -> None:
+            with self.app.app_context():
+                load_current_context()
+
+        return Precomputer(shelf, clock.fresh, self.app.config, timeout, warm)
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, _raise_interrupt)

@@ -155,7 +155,8 @@ def test_the_supervisor_computes_each_build_once_and_removes_older_ones(small_st
     shelf = Shelf(tmp_path / "answers")
     (shelf.root / "20200101T000000-old").mkdir(parents=True)
     versions = [str(store_version(small_store))]
-    supervisor = Precomputer(shelf, lambda: versions[-1], SETTINGS, timeout=30)
+    warmed: list[str] = []
+    supervisor = Precomputer(shelf, lambda: versions[-1], SETTINGS, timeout=30, warm=lambda: warmed.append(versions[-1]))
     try:
         supervisor.step()
         assert not (shelf.root / "20200101T000000-old").exists()
@@ -168,8 +169,26 @@ def test_the_supervisor_computes_each_build_once_and_removes_older_ones(small_st
         assert _until(lambda: shelf.complete(versions[-1]) is not None, supervisor)
         supervisor.step()
         assert [p.name for p in shelf.root.iterdir()] == [shelf_name(versions[-1])]
+        assert warmed == versions  # each build's state read once
     finally:
         supervisor.close()
+
+
+def test_citykg_serve_reads_each_builds_parameter_context_before_a_request(small_store: Path, tmp_path: Path) -> None:
+    from server.web.serving import Serving
+    from server.web.views.queries import EXTENSION
+
+    serving = Serving({"CITYKG_STORE": str(small_store), "CITYKG_WORKERS": 1, "CITYKG_HEAVY_WORKERS": 0,
+                       "CITYKG_ANSWERS": str(tmp_path / "answers"), **SETTINGS}, "127.0.0.1", 0)
+    supervisor = serving.precomputer()
+    try:
+        assert supervisor is not None and serving.app.extensions[EXTENSION]._context is None
+        supervisor.step()
+        assert serving.app.extensions[EXTENSION]._context is not None
+        assert _until(lambda: supervisor.shelf.complete(str(store_version(small_store))) is not None, supervisor)
+    finally:
+        supervisor.close()
+        serving.close()
 
 
 def _until(done, supervisor: Precomputer, seconds: float = 90) -> bool:
