@@ -11,6 +11,7 @@ document could be read, or with ``strict`` when any could not.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,33 +55,55 @@ def collect_documents(paths: Sequence[Path]) -> list[Document]:
     same command always numbers duplicate snapshot ids the same way.
     """
     documents: list[Document] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()  # real paths (as strings: a Path per document costs more than the scan)
     for path in paths:
-        real_root = Path(path).resolve()
-        for doc in _documents_under(Path(path)):
+        real_root = str(Path(path).resolve())
+        for doc, direct in _documents_under(Path(path)):
             # a file found under a directory (never through a symlinked one) is at its real path
             # beside the others; resolving each of them costs a system call per path component
-            direct = doc.path != Path(path) and not doc.path.is_symlink()
-            key = real_root / doc.source if direct else doc.path.resolve()
+            key = os.path.join(real_root, doc.source) if direct else str(doc.path.resolve())
             if key not in seen:
                 seen.add(key)
                 documents.append(doc)
     return documents
 
 
-def _documents_under(path: Path) -> list[Document]:
+def _documents_under(path: Path) -> list[tuple[Document, bool]]:
+    """(document, found directly: a file under ``path``, not a symlink) in relative path order."""
     if path.is_file():
-        return [Document(path, path.name)]  # named on the command line: read, even through a symlink
+        return [(Document(path, path.name), False)]  # named on the command line: read, even through a symlink
     if not path.is_dir():
         raise InputNotFound(f"no such file or directory: {path}")
     root = path.resolve()
-    found = [
-        p
-        for p in path.rglob("*")  # does not descend into symlinked directories
-        if p.suffix.lower() in DOCUMENT_SUFFIXES and not _hidden(p.relative_to(path)) and (p.is_file() or p.is_symlink())
-    ]
-    return [Document(p, p.relative_to(path).as_posix(), _refusal(p, root))
-            for p in sorted(found, key=lambda p: p.relative_to(path).as_posix())]
+    return [(Document(path / relative, relative, _refusal(path / relative, root) if link else None), not link)
+            for relative, link in sorted(_document_files(str(path), ""))]
+
+
+def _document_files(directory: str, prefix: str) -> Iterator[tuple[str, bool]]:
+    """(relative path, is a symlink) of every document file under ``directory``, from one
+    ``scandir`` per directory (``Path.rglob`` plus a check of each file cost 40 µs per document).
+    Like ``rglob``, it does not descend into symlinked directories; hidden entries (editor and VCS
+    litter: ``.git/``, ``.~lock``) are not input, nor is anything under them; a directory that
+    cannot be listed is skipped."""
+    try:
+        with os.scandir(directory) as scan:
+            entries = list(scan)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        relative, link = prefix + entry.name, entry.is_symlink()
+        if not link and entry.is_dir():
+            yield from _document_files(entry.path, relative + "/")
+        elif _suffix(entry.name) in DOCUMENT_SUFFIXES and (link or entry.is_file()):
+            yield relative, link
+
+
+def _suffix(name: str) -> str:
+    """``Path(name).suffix``, lower-cased."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def _refusal(path: Path, root: Path) -> str | None:
@@ -94,11 +117,6 @@ def _refusal(path: Path, root: Path) -> str | None:
     if not target.is_relative_to(root):
         return f"a symlink to {target}, outside {root}; symlinks are followed only within the directory built; not read"
     return None
-
-
-def _hidden(relative: Path) -> bool:
-    """Editor and VCS litter (``.git/``, ``.~lock``) is not input."""
-    return any(part.startswith(".") for part in relative.parts)
 
 
 def read_document(doc: Document, budget: Budget | None = None) -> Snapshot:

@@ -163,7 +163,10 @@ def read_bytes(path: Path, source: str, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise UnreadableInput(_too_big(source, size, max_bytes))
         with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
+            # read(max_bytes + 1) would allocate the whole budget (20 MiB) for every page
+            data = handle.read(size + 1)
+            if len(data) > size:  # it grew since stat(), or is not a regular file: read on to the budget
+                data += handle.read(max_bytes + 1 - len(data))
     except OSError as exc:
         raise UnreadableInput(f"{source}: cannot read file: {exc.strerror or exc}") from None
     if len(data) > max_bytes:  # it grew, or is not a regular file

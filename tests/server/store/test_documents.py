@@ -114,6 +114,17 @@ def test_collect_documents_takes_html_pdf_md_txt(tmp_path: Path) -> None:
     ]
 
 
+def test_collect_documents_skips_hidden_entries_and_sorts_by_relative_path(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    for name in ("a.txt", "a-b.txt", "a/b.txt", "a/.~lock.c.txt", ".git/d.txt", "e/.cache/f.md", "g.txt/h.md", "notes.TXT.bak"):
+        (docs / name).parent.mkdir(parents=True, exist_ok=True)
+        (docs / name).write_text("x")
+    # "-" < "." < "/": the order of the relative paths as strings, directories not first
+    assert [d.source for d in collect_documents([docs])] == ["a-b.txt", "a.txt", "a/b.txt", "g.txt/h.md"]
+    assert collect_documents([docs / "a.txt", docs, docs / "a"])[0].source == "a.txt"  # each file once
+    assert [d.source for d in collect_documents([docs / "a.txt", docs])] == ["a.txt", "a-b.txt", "a/b.txt", "g.txt/h.md"]
+
+
 def test_build_reads_html_and_pdf_and_reports_the_rest(tmp_path: Path) -> None:
     docs = _ingest_dir(tmp_path)
     report = build_store([docs], tmp_path / "store", wikidata_dir=None)

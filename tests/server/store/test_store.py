@@ -292,3 +292,47 @@ def test_killed_build_leaves_previous_store_and_next_build_cleans_up(built: Path
     assert any(p.name.startswith(".building-") for p in versions_dir(built).iterdir())  # the kill left litter
     build_store([SEEDS], built)
     assert listing(built.parent) == sorted(["store", "store.d", "store.d/.lock", f"store.d/{built.resolve().name}"])
+
+
+# --- the loader ------------------------------------------------------------------------------
+
+
+class _Chunks:
+    """A QuadStream of ``count`` quads in chunks of ``per_chunk`` lines; ``bad_at`` puts a line
+    that is not N-Quads in place of that quad."""
+
+    def __init__(self, count: int, per_chunk: int, bad_at: int | None = None) -> None:
+        self.count, self.per_chunk, self.bad_at, self.distinct = count, per_chunk, bad_at, 0
+
+    def __iter__(self):
+        for start in range(0, self.count, self.per_chunk):
+            lines = [b"<http://example.org/s%d> <http://example.org/p> \"%d\" <http://example.org/g%d> .\n" % (n, n, n % 7)
+                     if n != self.bad_at else b"<http://example.org/s> not N-Quads .\n"
+                     for n in range(start, min(self.count, start + self.per_chunk))]
+            yield b"".join(lines)
+        self.distinct = self.count
+
+
+@pytest.fixture
+def small_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loader steps of 1 KiB growing to 4 KiB, so a few thousand quads take many steps."""
+    loader = store_module._LOADER.replace("FIRST, LARGEST = 16 << 20, 64 << 20", "FIRST, LARGEST = 1 << 10, 4 << 10")
+    assert loader != store_module._LOADER
+    monkeypatch.setattr(store_module, "_LOADER", loader)
+
+
+@pytest.mark.parametrize("count", [1, 9, 3000])  # all in the last (short) step, or in many steps and the last
+def test_the_loader_loads_every_step_and_the_rest(tmp_path: Path, small_steps: None, count: int) -> None:
+    store_dir = tmp_path / "store"
+    store_module.write_store(_Chunks(count, per_chunk=7), store_dir)
+    held = open_store(store_dir)
+    assert len(held) == count
+    assert {q.subject.value for q in held.quads_for_pattern(None, None, None, None)} == {f"http://example.org/s{n}" for n in range(count)}
+
+
+@pytest.mark.parametrize("bad_at", [5, 2990])  # in an early step, or in the rest loaded beside the last step
+def test_a_loader_failure_in_any_step_is_an_error_and_the_store_is_left(built: Path, small_steps: None, bad_at: int) -> None:
+    before, target, files = nquads(built), os.readlink(built), listing(built.parent)
+    with pytest.raises(BuildError, match="loading the new store .* failed: SyntaxError"):
+        store_module.write_store(_Chunks(3000, per_chunk=7, bad_at=bad_at), built)
+    assert (os.readlink(built), listing(built.parent), nquads(built)) == (target, files, before)
