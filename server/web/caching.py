@@ -68,7 +68,9 @@ _UNKEPT_REMEMBERED = 4096  # requests remembered as answered no-store (federated
 # requests that may wait for a twin's answer at once: waiting holds a server thread outside the
 # app's admission (its per-client and queue bounds), so beyond this a repeat is admitted as usual
 MAX_FOLLOWERS = 16
-_HOP_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "cache-control", "vary"}
+# what the middleware writes on each answer it sends (a kept answer is stored without them)
+PER_RESPONSE_HEADERS = frozenset({"content-length", "content-encoding", "etag", "last-modified", "cache-control"})
+_HOP_HEADERS = PER_RESPONSE_HEADERS | {"vary"}  # the view's Vary is merged into the entry's own
 
 
 @dataclass

@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from server.web.caching import PER_RESPONSE_HEADERS
 from server.web.shelf import SUFFIXES, Shelf, shelf_name
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,9 @@ def precompute(version_dir: Path, root: Path, config: Mapping[str, Any], timeout
                 answer = client.get(path)
                 no_store = "no-store" in answer.headers.get("Cache-Control", "")
                 if answer.status_code == 200 and not no_store:
-                    shelf.put(version, path, list(answer.headers.items()), answer.get_data())
+                    headers = [(name, value) for name, value in answer.headers.items()
+                               if name.lower() not in PER_RESPONSE_HEADERS]
+                    shelf.put(version, path, headers, answer.get_data())
                     kept.append(path)
                 else:
                     why = "federated (answers depend on Wikidata)" if no_store else _error_text(answer)

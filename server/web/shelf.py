@@ -20,7 +20,6 @@ from typing import Any
 
 INDEX = "index.json"
 SUFFIXES = (".json", ".csv")
-_HOP_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "cache-control"}
 _GZIP_LEVEL = 5
 
 
@@ -74,14 +73,14 @@ class Shelf:
         return KeptAnswer([(str(k), str(v)) for k, v in meta["headers"]], body, gzipped)
 
     def put(self, version: str, path: str, headers: list[tuple[str, str]], body: bytes) -> None:
-        """Keep one answer (files written whole, then renamed; the ``.json`` last)."""
+        """Keep one answer with its headers as the caching middleware keeps them (no validators:
+        it adds those per response); files written whole, then renamed, the ``.json`` last."""
         directory = self.root / shelf_name(version)
         directory.mkdir(parents=True, exist_ok=True)
         base = directory / _digest(path)
         _write(base.with_suffix(".body"), body)
         _write(base.with_suffix(".gz"), gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0))
-        kept = [[name, value] for name, value in headers if name.lower() not in _HOP_HEADERS]
-        _write(base.with_suffix(".json"), json.dumps({"path": path, "length": len(body), "headers": kept}).encode())
+        _write(base.with_suffix(".json"), json.dumps({"path": path, "length": len(body), "headers": headers}).encode())
 
     def complete(self, version: str) -> dict[str, Any] | None:
         """The index of a build whose answers are all computed, else None."""
