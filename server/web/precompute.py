@@ -81,8 +81,8 @@ def precompute(version_dir: Path, root: Path, config: Mapping[str, Any], timeout
                 answer = client.get(path)
                 no_store = "no-store" in answer.headers.get("Cache-Control", "")
                 if answer.status_code == 200 and not no_store:
-                    headers = [(name, value) for name, value in answer.headers.items()
-                               if name.lower() not in PER_RESPONSE_HEADERS]
+                    headers = [(header, value) for header, value in answer.headers.items()
+                               if header.lower() not in PER_RESPONSE_HEADERS]
                     shelf.put(version, path, headers, answer.get_data())
                     kept.append(path)
                 else:
@@ -152,11 +152,10 @@ class Precomputer:
     def __init__(self, shelf: Shelf, current: Callable[[], str], config: Mapping[str, Any],
                  timeout: float = DEFAULT_TIMEOUT, warm: Callable[[], None] | None = None) -> None:
         self.shelf, self.current, self.timeout, self.warm = shelf, current, timeout, warm
-        self._warmed: str | None = None
         self.config = {key: _jsonable(config.get(key)) for key in PASSED_ON if config.get(key) is not None}
+        self._seen: str | None = None  # the last build this supervisor acted on (once per build)
         self._child: subprocess.Popen | None = None
         self._child_version: str | None = None
-        self._tried: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="citykg-precompute", daemon=True)
 
@@ -179,38 +178,31 @@ class Precomputer:
             self._stop.wait(POLL_SECONDS)
 
     def step(self) -> None:
-        """One look: start, replace or reap the child as the store's version requires."""
+        """One look: reap a finished child or stop one whose build was replaced; for a build not
+        seen before, remove older answers, start its child (once: a failing query set is not
+        retried in a loop) unless its answers are complete, and read the app's state ahead."""
         version = self.current()
         child = self._child
         if child is not None and child.poll() is not None:
             if child.returncode != 0:
-                log.warning("precomputing answers for %s failed (exit status %s)", shelf_name(version), child.returncode)
+                log.warning("precomputing answers for %s failed (exit status %s)",
+                            shelf_name(self._child_version or version), child.returncode)
             self._child = None
-        if child is not None and self._child_version != version:
+        elif child is not None and self._child_version != version:
             self._end_child()  # the build it computed for is replaced
-        if self._child is None and version not in self._tried and self.shelf.complete(version) is None:
-            self.shelf.prune(keep=version)
-            self._tried.add(version)  # once per build: a failing query set is not retried in a loop
+        if version == self._seen:
+            return
+        self._seen = version
+        self.shelf.prune(keep=version)
+        if self.shelf.complete(version) is None:
             self._child_version = version
             self._child = subprocess.Popen(
                 [sys.executable, "-m", "server.web.precompute", version, str(self.shelf.root), json.dumps(self.config),
                  "--timeout", str(self.timeout)],
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
-        elif self._child is None:
-            self.shelf.prune(keep=version)
-        if self.warm is not None and self._warmed != version:
-            self._warmed = version
+        if self.warm is not None:
             self.warm()
-
-    def wait(self, timeout: float) -> bool:
-        """Whether the current build's answers were all computed within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.shelf.complete(self.current()) is not None:
-                return True
-            time.sleep(0.1)
-        return False
 
     def _end_child(self) -> None:
         child, self._child = self._child, None
