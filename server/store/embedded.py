@@ -188,7 +188,7 @@ def _write_to(stdin, pending: queue.Queue) -> None:
 
 
 _LOADER = """
-import queue, sys, threading
+import os, queue, sys, threading
 from pyoxigraph import RdfFormat, Store
 
 FIRST, LARGEST = 16 << 20, 64 << 20
@@ -208,10 +208,16 @@ def read(stream, blocks):  # reads on while bulk_load works, so the build never 
 
 blocks = queue.Queue(maxsize=2)
 threading.Thread(target=read, args=(sys.stdin.buffer, blocks), daemon=True).start()
-store = Store(sys.argv[1])
-while (block := blocks.get()) is not None:
-    store.bulk_load(input=block, format=RdfFormat.N_QUADS)
-store.flush()
+try:
+    store = Store(sys.argv[1])
+    while (block := blocks.get()) is not None:
+        store.bulk_load(input=block, format=RdfFormat.N_QUADS)
+    store.flush()
+except BaseException as exc:  # one line for the build's error, then out at once: an interpreter
+    # shutting down beside the reading thread (blocked on stdin) can end in a fatal-error dump instead
+    sys.stderr.write(f"{type(exc).__name__}: {exc}\\n")
+    sys.stderr.flush()
+    os._exit(1)
 """
 
 
