@@ -71,11 +71,14 @@ def built_store(size: int, reuse: bool, stores: dict[int, Path]) -> tuple[Path, 
 
 
 def time_queries(server: h.Server, cities: list[str], runs: int, timeout: float, budget: float,
-                 fill: bool) -> dict[str, dict]:
-    """Every canned query's p50 over ``runs`` sequential requests after one warm-up (which, with
-    ``fill``, is also what puts the answer in the response cache)."""
+                 fill: bool, only: set[str] | None = None) -> dict[str, dict]:
+    """Every canned query's p50 (those named in ``only``, if given) over ``runs`` sequential
+    requests after one warm-up (which, with ``fill``, is also what puts the answer in the
+    response cache)."""
     queries: dict[str, dict] = {}
     for query in h.canned_queries():
+        if only and query.name not in only:
+            continue
         arguments = h.canned_arguments(query, cities)
         url = f"{server.url}/queries/{query.name}.json"
         if arguments:
@@ -111,7 +114,8 @@ def wait_for_answers(answers: Path, store: Path, limit: float = 7200) -> dict:
 
 
 def run_size(size: int, runs: int, timeout: float, budget: float, reuse: bool = False,
-             stores: dict[int, Path] | None = None, cached: bool = True, uncached: bool = True) -> dict:
+             stores: dict[int, Path] | None = None, cached: bool = True, uncached: bool = True,
+             only: set[str] | None = None) -> dict:
     work, store, built = built_store(size, reuse, stores or {})
     cities = h.sample_cities(store, 2)
     wikidata = h.Server("oxigraph serve (empty, as Wikidata)",
@@ -125,7 +129,7 @@ def run_size(size: int, runs: int, timeout: float, budget: float, reuse: bool = 
             print(f"   uncached (--response-cache 0 --answers none; load average {h.loadavg()}):", flush=True)
             with h.citykg_server(store, work / "citykg.log", *limits, f"{wikidata.url}/query", "--response-cache", "0",
                                  "--answers", "none") as server:
-                result["queries"] = time_queries(server, cities, runs, timeout, budget, fill=False)
+                result["queries"] = time_queries(server, cities, runs, timeout, budget, fill=False, only=only)
                 result["serve_rss_mb_after_queries"] = tree_rss_mb(server.proc.pid)
         if cached:
             answers = work / "answers"
@@ -134,7 +138,7 @@ def run_size(size: int, runs: int, timeout: float, budget: float, reuse: bool = 
             with h.citykg_server(store, work / "citykg-cached.log", *limits, f"{wikidata.url}/query",
                                  "--response-cache", "1G", "--answers", str(answers)) as server:
                 result["precomputed"] = wait_for_answers(answers, store)
-                result["cached"] = time_queries(server, cities, runs, timeout, budget, fill=True)
+                result["cached"] = time_queries(server, cities, runs, timeout, budget, fill=True, only=only)
                 result.setdefault("serve_rss_mb_after_queries", tree_rss_mb(server.proc.pid))
     return result
 
@@ -153,13 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-uncached", action="store_true", help="leave out the pass with every request evaluated")
     ap.add_argument("--budget", type=float, default=60,
                     help="seconds per query after which no further timed request starts (default 60; at least one runs)")
+    ap.add_argument("--queries", nargs="+", metavar="NAME", help="time only these canned queries (default: every one)")
     args = ap.parse_args(argv)
+    known = {query.name for query in h.canned_queries()}
+    if args.queries and not set(args.queries) <= known:
+        ap.error(f"--queries: no canned query named {', '.join(sorted(set(args.queries) - known))}")
     sizes = sorted(set(args.sizes + ([100000] if args.full else [])))
 
     stores = {int(item.split("=", 1)[0]): Path(item.split("=", 1)[1]) for item in args.store}
     sizes = sorted(set(sizes) | set(stores))
     results = [run_size(size, args.runs, args.timeout, args.budget, args.reuse, stores, not args.no_cached,
-                        not args.no_uncached) for size in sizes]
+                        not args.no_uncached, set(args.queries or ())) for size in sizes]
 
     def number(value: object, form: str = ",.0f") -> str:
         return "-" if value is None else format(value, form)
