@@ -39,6 +39,7 @@ BEFORE = Path(__file__).parent / "canned_before"
 NOW = load_queries()
 THEN = load_queries(BEFORE)
 DOCUMENTS = 160
+FREE_TEXTS = ("an", "EZ", "ia")  # a free-text parameter is also tried with these: names, mayors, countries
 WIKIDATA_FIXTURE = Path(__file__).parents[2] / "fixtures" / "wikidata.ttl"
 WIKIDATA_GRAPH = NamedNode("urn:test:wikidata")
 RECONCILIATION = NamedNode(f"{DEFAULT_BASE}reconciliation")
@@ -133,6 +134,8 @@ def test_the_rewrite_answers_as_before(store, prefixes, context, name: str) -> N
     if not any(p.required for p in query.parameters):
         given_sets.append({})
     given_sets += [{**query.example, p.name: "false"} for p in query.parameters if p.type == "boolean"]
+    given_sets += [{**query.example, p.name: text} for p in query.parameters
+                   if p.type == "string" and not p.enumerated for text in FREE_TEXTS]
     for city in cities(store):
         given_sets.append({**query.example, **{parameter: city for parameter in city_parameters}})
     compared = 0
