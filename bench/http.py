@@ -10,7 +10,11 @@ with ``citykg build``, then serves that one store, one server at a time, on 127.
   answered from memory), and again with ``--response-cache 0`` (every request evaluated: the
   figure to hold against the peers, which keep no answers);
 * ``oxigraph serve-read-only --location STORE --union-default-graph`` (the same directory);
-* ``rdflib-endpoint serve STORE.nq`` (the store's quads dumped as N-Quads; union default graph).
+* ``rdflib-endpoint serve STORE.nq`` (the store's quads dumped as N-Quads; union default graph);
+* with ``--processes N``, also N ``citykg serve`` processes side by side (as N servers behind a
+  balancer would be), with the response cache and again without, each process loaded by its own
+  wrk with ``--connections`` / N connections at the same time: their requests/s summed, the worst
+  p50 and p99 reported. This measures what serving from several processes would give here.
 
 and loads each with wrk (``--connections`` keep-alive connections, one wrk thread, after
 ``--warmup`` seconds of the same load) with the same requests, in ``--rounds`` interleaved rounds
@@ -30,7 +34,9 @@ Prints requests/s and latency p50/p99 per server and query, and citykg's ratio t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -42,6 +48,25 @@ from bench import _harness as h  # noqa: E402
 
 CACHED = "citykg serve"  # its defaults: the response cache on (server/web/caching.py)
 UNCACHED = "citykg serve --response-cache 0"  # every request evaluated
+
+
+def side_by_side(urls: list[str], body: Path | None, accept: str, duration: float, connections: int) -> dict:
+    """One wrk per URL at the same time, ``connections`` split among them: the sum of their
+    requests/s, and their worst p50 / p99."""
+    loads: list[dict] = [{} for _ in urls]
+
+    def run(index: int, url: str) -> None:
+        loads[index] = h.wrk(url, body_file=body, accept=accept, duration=duration,
+                             connections=max(1, connections // len(urls)))
+
+    threads = [threading.Thread(target=run, args=(index, url)) for index, url in enumerate(urls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    summed = {key: sum(load[key] for load in loads) for key in ("requests", "req_s", "errors", "errors_status", "errors_timeout")}
+    return {**summed, "p50_ms": max(load["p50_ms"] for load in loads), "p99_ms": max(load["p99_ms"] for load in loads),
+            "seconds": max(load["seconds"] for load in loads), "per_process": loads}
 
 
 def settle(load: dict) -> None:
@@ -59,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=float, default=1, help="seconds of load before measuring (default 1)")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections (default 8)")
     ap.add_argument("--no-rdflib", action="store_true", help="leave rdflib-endpoint out")
+    ap.add_argument("--processes", type=int, default=1, metavar="N",
+                    help="also N `citykg serve` processes side by side (cached, then uncached), the load split among them (default 1: not run)")
     args = ap.parse_args(argv)
 
     work, built = h.build_generated("http", args.docs)
@@ -113,11 +140,32 @@ def main(argv: list[str] | None = None) -> int:
                     rounds.setdefault(server.name, {}).setdefault(name, []).append(load)
                     print(f"  {name:6} {load['req_s']:9.1f} req/s  p50 {load['p50_ms']:8.2f} ms  p99 {load['p99_ms']:8.2f} ms"
                           f"  ({load['requests']} requests, {rows} rows, {load['errors']} errors)")
+        for label, options in (((CACHED, ()), (UNCACHED, ("--response-cache", "0"))) if args.processes > 1 else ()):
+            several = f"{label}, {args.processes} processes"
+            with contextlib.ExitStack() as stack:
+                group = [stack.enter_context(h.citykg_server(store, work / f"citykg-{len(options)}-{index}.log", "--per-client", "0",
+                                                             *options)) for index in range(args.processes)]
+                print(f"\nround {round_no}: {several} (load average {h.loadavg()})")
+                loads = {name: ("/sparql", body, h.SPARQL_JSON) for name, body in bodies.items()}
+                loads["canned"] = ("/queries/data-sufficiency-matrix.json", None, "application/json")
+                for name, (path, body, accept) in loads.items():
+                    urls = [server.url + path for server in group]
+                    status, data, seconds = h.http_once(urls[0], body.read_bytes() if body else None, accept)
+                    if status != 200:
+                        raise SystemExit(f"bench: {several} {name}: HTTP {status}: {data[:300]!r}")
+                    warm = side_by_side(urls, body, accept, args.warmup, args.connections)
+                    settle(warm)
+                    load = side_by_side(urls, body, accept, args.duration, args.connections)
+                    settle(load)
+                    load.update(rows=h.result_rows(data), single_request_ms=seconds * 1000, round=round_no)
+                    rounds.setdefault(several, {}).setdefault(name, []).append(load)
+                    print(f"  {name:6} {load['req_s']:9.1f} req/s  p50 {load['p50_ms']:8.2f} ms  p99 {load['p99_ms']:8.2f} ms"
+                          f"  ({load['requests']} requests, {load['errors']} errors)")
     # best round per server and query: other tenants of a shared machine only ever slow a run down
     results = {server: {name: max(loads, key=lambda load: load["req_s"]) for name, loads in per_query.items()}
                for server, per_query in rounds.items()}
 
-    mine = [name for name in (CACHED, UNCACHED) if name in results]
+    mine = [name for name in results if name.startswith(CACHED)]
     peers = [name for name in results if name not in mine]
     for figure in ("cheap", "heavy"):
         counts = {name: results[name][figure]["rows"] for name in results}
