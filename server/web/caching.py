@@ -274,7 +274,8 @@ class CachingMiddleware:
         if method in ("GET", "HEAD") and _not_modified(environ, tag, built):
             start_response("304 Not Modified", [*self.always, *_validators(tag, built)])
             return []
-        entry = self._shelved(environ, version)
+        # memory first: a precomputed answer is read from its files once, then kept like any other
+        entry = (self.cache.get(version, key) if self.cache.max_bytes else None) or self._shelved(environ, version, key)
         if entry is None:
             entry = self._kept_or_computed(environ, version, key) if self.cache.max_bytes else self._compute(environ, version, key)
         if isinstance(entry, _Passed):
@@ -291,13 +292,19 @@ class CachingMiddleware:
         start_response(_STATUS[entry.status], headers)
         return [] if method == "HEAD" else [body]
 
-    def _shelved(self, environ: dict, version: str) -> Entry | None:
-        """The build's precomputed answer to this request, if it is one of those kept on disk."""
+    def _shelved(self, environ: dict, version: str, key: str) -> Entry | None:
+        """The build's precomputed answer to this request, if it is one of those kept on disk;
+        kept in memory too, as the app's answer would be."""
         path = environ.get("PATH_INFO", "")
         if self.shelf is None or not shelvable(environ.get("REQUEST_METHOD", "GET"), path, environ.get("QUERY_STRING", "")):
             return None
         kept = self.shelf.get(version, path)
-        return Entry(200, kept.headers, kept.body, kept.gzipped) if kept is not None else None
+        if kept is None:
+            return None
+        entry = Entry(200, kept.headers, kept.body, kept.gzipped)
+        if self.cache.max_bytes and self.clock.fresh() == version:  # never a newer version's answer under this key
+            self.cache.put(version, key, entry)
+        return entry
 
     def _kept_or_computed(self, environ: dict, version: str, key: str) -> Entry | _Passed:
         """The kept answer; else, when the same request is being computed already, the answer that

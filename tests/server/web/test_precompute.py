@@ -100,6 +100,23 @@ def test_kept_answers_revalidate_and_compress(served: Flask) -> None:
     assert json.loads(gzip.decompress(zipped.get_data()))["rows"]
 
 
+@pytest.mark.parametrize(("cache", "reads"), [(None, 1), (0, 3)])
+def test_a_kept_answer_is_read_from_disk_once_when_the_response_cache_is_on(
+        seed_store: Path, shelved: tuple[Path, dict], cache: int | None, reads: int) -> None:
+    """Reading a kept answer means reading its files; the response cache keeps it after the
+    first read (with the cache off, every request reads them)."""
+    settings = {"CITYKG_ANSWERS": str(shelved[0])} | ({} if cache is None else {"CITYKG_RESPONSE_CACHE": cache})
+    app = make_app(seed_store, **settings)
+    try:
+        client = app.test_client()
+        answers = [client.get("/queries/roles.json") for _ in range(3)]
+        assert {answer.status_code for answer in answers} == {200}
+        assert len({answer.get_data() for answer in answers}) == 1
+        assert cache_stats(app)["precomputed_hits"] == reads
+    finally:
+        close_app(app)
+
+
 def test_only_a_parameterless_get_of_json_or_csv_is_answered_from_the_shelf() -> None:
     assert shelvable("GET", "/queries/roles.json", "")
     assert shelvable("HEAD", "/queries/roles.csv", "")
