@@ -274,10 +274,10 @@ class CachingMiddleware:
         if method in ("GET", "HEAD") and _not_modified(environ, tag, built):
             start_response("304 Not Modified", [*self.always, *_validators(tag, built)])
             return []
-        # memory first: a precomputed answer is read from its files once, then kept like any other
-        entry = (self.cache.get(version, key) if self.cache.max_bytes else None) or self._shelved(environ, version, key)
-        if entry is None:
-            entry = self._kept_or_computed(environ, version, key) if self.cache.max_bytes else self._compute(environ, version, key)
+        if self.cache.max_bytes:
+            entry = self._kept_or_computed(environ, version, key)
+        else:
+            entry = self._shelved(environ, version, key) or self._compute(environ, version, key)
         if isinstance(entry, _Passed):
             start_response(entry.status, entry.headers)
             return [] if method == "HEAD" else entry.body
@@ -301,15 +301,19 @@ class CachingMiddleware:
         kept = self.shelf.get(version, path)
         if kept is None:
             return None
-        entry = Entry(200, kept.headers, kept.body, kept.gzipped)
+        return self._keep(version, key, Entry(200, kept.headers, kept.body, kept.gzipped))
+
+    def _keep(self, version: str, key: str, entry: Entry) -> Entry:
+        """``entry``, kept in memory when the cache is on and ``version`` is still the store's."""
         if self.cache.max_bytes and self.clock.fresh() == version:  # never a newer version's answer under this key
             self.cache.put(version, key, entry)
         return entry
 
     def _kept_or_computed(self, environ: dict, version: str, key: str) -> Entry | _Passed:
-        """The kept answer; else, when the same request is being computed already, the answer that
-        computation keeps (waiting for it); else the app's answer, computed here while others wait."""
-        entry = self.cache.get(version, key)
+        """The kept answer (in memory first: a precomputed one is read from its files once, then
+        kept like any other); else, when the same request is being computed already, the answer
+        that computation keeps (waiting for it); else the app's answer, computed here while others wait."""
+        entry = self.cache.get(version, key) or self._shelved(environ, version, key)
         if entry is not None:
             return entry
         flight, done = (version, key), None
@@ -387,10 +391,7 @@ class CachingMiddleware:
             return _Passed(status, headers, [body])
         vary = dict.fromkeys([*(v.strip() for name, value in headers if name.lower() == "vary" for v in value.split(",")), *VARY])
         kept = [(name, value) for name, value in headers if name.lower() not in _HOP_HEADERS]
-        entry = Entry(200, [*kept, ("Vary", ", ".join(v for v in vary if v))], body)
-        if self.cache.max_bytes and self.clock.fresh() == version:  # never a newer version's answer under this key
-            self.cache.put(version, key, entry)
-        return entry
+        return self._keep(version, key, Entry(200, [*kept, ("Vary", ", ".join(v for v in vary if v))], body))
 
     def _was_unkept(self, version: str, key: str) -> bool:
         with self._lock:

@@ -16,8 +16,9 @@ only on the build, so they are computed once per build, in the background, and s
   client's) and asks it each path; the answers are the app's own bytes, headers and status.
 - **Where.** ``ANSWERS/<build id>/`` (``server.web.shelf``), with ``index.json`` (what was kept,
   what was not and why, how long it took) once the build is done.
-- **Serving.** The caching middleware asks the shelf before computing an answer; a kept
-  answer gets the same validators (ETag, Last-Modified, 304) and gzip as any other. A rebuild
+- **Serving.** The caching middleware asks its response cache, then the shelf, before computing
+  an answer (a shelf answer, once read, is kept in the response cache); a kept answer gets the
+  same validators (ETag, Last-Modified, 304) and gzip as any other. A rebuild
   changes the build id, so nothing of an older build is ever served; :class:`Precomputer`
   (a thread of ``citykg serve``) starts the child for each new build and removes older shelves.
 """
