@@ -48,6 +48,7 @@ from bench import _harness as h  # noqa: E402
 
 CACHED = "citykg serve"  # its defaults: the response cache on (server/web/caching.py)
 UNCACHED = "citykg serve --response-cache 0"  # every request evaluated
+CANNED_PATH = "/queries/data-sufficiency-matrix.json"
 
 
 def side_by_side(urls: list[str], body: Path | None, accept: str, duration: float, connections: int) -> dict:
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def servers() -> list[tuple[h.Server, str, dict[str, str]]]:
         """(server, its SPARQL path, its GET-only loads), started afresh in every round."""
-        canned = {"canned": "/queries/data-sufficiency-matrix.json"}
+        canned = {"canned": CANNED_PATH}
         # wrk is one client address with 8 connections: citykg's per-client limit (8 requests in
         # progress, a guard the peers do not have) would refuse the requests a closed connection
         # left running, so it is off here, as it is for the peers
@@ -119,48 +120,37 @@ def main(argv: list[str] | None = None) -> int:
         return chosen
 
     rounds: dict[str, dict[str, list[dict]]] = {}
+
+    def measure(name: str, urls: list[str], loads: dict[str, tuple[str, Path | None, str]], round_no: int) -> None:
+        """Each load on the servers at ``urls`` (side by side when several), kept in ``rounds``."""
+        print(f"\nround {round_no}: {name} at {', '.join(urls)} (load average {h.loadavg()})")
+        for figure, (path, body, accept) in loads.items():
+            targets = [url + path for url in urls]
+            status, data, seconds = h.http_once(targets[0], body.read_bytes() if body else None, accept)
+            if status != 200:
+                raise SystemExit(f"bench: {name} {figure}: HTTP {status}: {data[:300]!r}")
+            rows = h.result_rows(data)
+            settle(side_by_side(targets, body, accept, args.warmup, args.connections))
+            load = side_by_side(targets, body, accept, args.duration, args.connections)
+            settle(load)
+            load.update(rows=rows, single_request_ms=seconds * 1000, round=round_no)
+            rounds.setdefault(name, {}).setdefault(figure, []).append(load)
+            print(f"  {figure:6} {load['req_s']:9.1f} req/s  p50 {load['p50_ms']:8.2f} ms  p99 {load['p99_ms']:8.2f} ms"
+                  f"  ({load['requests']} requests, {rows} rows, {load['errors']} errors)")
+
     for round_no in range(1, args.rounds + 1):
         for server, sparql_path, gets in servers():
             with server:
-                print(f"\nround {round_no}: {server.name} at {server.url} (load average {h.loadavg()})")
                 loads = {name: (sparql_path, body, h.SPARQL_JSON) for name, body in bodies.items()}
                 loads.update({name: (path, None, "application/json") for name, path in gets.items()})
-                for name, (path, body, accept) in loads.items():
-                    status, data, seconds = h.http_once(server.url + path, body.read_bytes() if body else None, accept)
-                    if status != 200:
-                        raise SystemExit(f"bench: {server.name} {name}: HTTP {status}: {data[:300]!r}")
-                    rows = h.result_rows(data)
-                    warm = h.wrk(server.url + path, body_file=body, accept=accept, duration=args.warmup,
-                                 connections=args.connections)
-                    settle(warm)
-                    load = h.wrk(server.url + path, body_file=body, accept=accept, duration=args.duration,
-                                 connections=args.connections)
-                    settle(load)
-                    load.update(rows=rows, single_request_ms=seconds * 1000, round=round_no)
-                    rounds.setdefault(server.name, {}).setdefault(name, []).append(load)
-                    print(f"  {name:6} {load['req_s']:9.1f} req/s  p50 {load['p50_ms']:8.2f} ms  p99 {load['p99_ms']:8.2f} ms"
-                          f"  ({load['requests']} requests, {rows} rows, {load['errors']} errors)")
+                measure(server.name, [server.url], loads, round_no)
         for label, options in (((CACHED, ()), (UNCACHED, ("--response-cache", "0"))) if args.processes > 1 else ()):
-            several = f"{label}, {args.processes} processes"
             with contextlib.ExitStack() as stack:
                 group = [stack.enter_context(h.citykg_server(store, work / f"citykg-{len(options)}-{index}.log", "--per-client", "0",
                                                              *options)) for index in range(args.processes)]
-                print(f"\nround {round_no}: {several} (load average {h.loadavg()})")
                 loads = {name: ("/sparql", body, h.SPARQL_JSON) for name, body in bodies.items()}
-                loads["canned"] = ("/queries/data-sufficiency-matrix.json", None, "application/json")
-                for name, (path, body, accept) in loads.items():
-                    urls = [server.url + path for server in group]
-                    status, data, seconds = h.http_once(urls[0], body.read_bytes() if body else None, accept)
-                    if status != 200:
-                        raise SystemExit(f"bench: {several} {name}: HTTP {status}: {data[:300]!r}")
-                    warm = side_by_side(urls, body, accept, args.warmup, args.connections)
-                    settle(warm)
-                    load = side_by_side(urls, body, accept, args.duration, args.connections)
-                    settle(load)
-                    load.update(rows=h.result_rows(data), single_request_ms=seconds * 1000, round=round_no)
-                    rounds.setdefault(several, {}).setdefault(name, []).append(load)
-                    print(f"  {name:6} {load['req_s']:9.1f} req/s  p50 {load['p50_ms']:8.2f} ms  p99 {load['p99_ms']:8.2f} ms"
-                          f"  ({load['requests']} requests, {load['errors']} errors)")
+                loads["canned"] = (CANNED_PATH, None, "application/json")
+                measure(f"{label}, {args.processes} processes", [server.url for server in group], loads, round_no)
     # best round per server and query: other tenants of a shared machine only ever slow a run down
     results = {server: {name: max(loads, key=lambda load: load["req_s"]) for name, loads in per_query.items()}
                for server, per_query in rounds.items()}
